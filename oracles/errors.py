@@ -1,0 +1,12 @@
+"""Exception hierarchy shared by every agentnet package."""
+
+
+class AgentnetError(Exception):
+    """Base class of every error agentnet raises on purpose.
+
+    The CLI prints these as one line (no traceback) and exits with status 2.
+    """
+
+
+class UsageError(AgentnetError):
+    """The user asked for something that cannot be done as asked."""
