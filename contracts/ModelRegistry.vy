@@ -59,6 +59,8 @@ event ModelDeprecated:
 _models: HashMap[bytes32, ModelInfo]
 # index -> model_id; indices start at 0 and follow registration order.
 modelIdAt: public(HashMap[uint256, bytes32])
+# model_id -> index + 1 while active, 0 otherwise (one read for the market).
+_active_index: HashMap[bytes32, uint256]
 # Number of models ever registered.
 model_count: public(uint256)
 
@@ -95,6 +97,7 @@ def registerModel(model_id: bytes32, kind: uint8, manifest_uri: String[256]):
         manifest_uri=manifest_uri,
     )
     self.modelIdAt[index] = model_id
+    self._active_index[model_id] = index + 1
     self.model_count = index + 1
     log ModelRegistered(model_id=model_id, publisher=msg.sender, kind=kind, manifest_uri=manifest_uri)
 
@@ -115,6 +118,7 @@ def deprecateModel(model_id: bytes32):
         msg.sender == self._models[model_id].publisher or msg.sender == ownable.owner
     ), "registry: caller is not the publisher or owner"
     self._models[model_id].status = STATUS_DEPRECATED
+    self._active_index[model_id] = 0
     log ModelDeprecated(model_id=model_id, caller=msg.sender)
 
 
@@ -126,7 +130,7 @@ def isActive(model_id: bytes32) -> bool:
     @param model_id The model to look up.
     @return bool True when tasks may be created for the model.
     """
-    return self._models[model_id].status == STATUS_ACTIVE
+    return self._active_index[model_id] != 0
 
 
 @external
@@ -139,7 +143,10 @@ def activeIndex(model_id: bytes32) -> (bool, uint256):
     @return bool Whether the model is active.
     @return uint256 Its index (0 for an unknown model).
     """
-    return (self._models[model_id].status == STATUS_ACTIVE, self._models[model_id].index)
+    packed: uint256 = self._active_index[model_id]
+    if packed == 0:
+        return (False, 0)
+    return (True, packed - 1)
 
 
 @external

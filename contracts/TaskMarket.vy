@@ -52,7 +52,7 @@ MAX_COMMITTEE: constant(uint256) = 16
 MAX_PARENTS: constant(uint256) = 8
 MAX_INPUT: constant(uint256) = 4_096
 MAX_OUTPUT: constant(uint256) = 8_192
-MAX_BATCH: constant(uint256) = 32
+MAX_BATCH: constant(uint256) = 64
 
 # Bounds of the owner's setters.
 MAX_MIN_FEE: constant(uint256) = 10**18
@@ -113,6 +113,8 @@ K_AGREED: constant(uint256) = 144
 K_DISAGREED: constant(uint256) = 176
 K_MISSED: constant(uint256) = 208
 MASK112: constant(uint256) = 2**112 - 1
+MASK128: constant(uint256) = 2**128 - 1
+MASK32: constant(uint256) = 2**32 - 1
 
 # Global word: task count (0-63) | escrowed fees (64-255).
 MASK64: constant(uint256) = 2**64 - 1
@@ -196,11 +198,10 @@ event TreasuryWithdrawn:
 registry: public(immutable(IModelRegistry))
 staking: public(immutable(IAgentStaking))
 
-min_fee_per_agent: public(uint256)
-commit_window: public(uint256)
-reveal_window: public(uint256)
-slash_missed: public(uint256)
-slash_wrong: public(uint256)
+# min fee per agent (0-127) | commit window (128-159) | reveal window (160-191).
+_params: uint256
+# slash for a missed member (0-127) | slash for a wrong one (128-255).
+_slashes: uint256
 # Fee remainders kept by the protocol, withdrawn by the owner.
 treasury_balance: public(uint256)
 
@@ -279,7 +280,8 @@ def createTask(
     q: uint256 = convert(quorum, uint256)
     assert size >= 1 and size <= MAX_COMMITTEE, "market: committee size out of range"
     assert q > size // 2 and q <= size, "market: quorum out of range"
-    assert msg.value >= self.min_fee_per_agent * size, "market: fee below minimum"
+    params: uint256 = self._params
+    assert msg.value >= (params & MASK128) * size, "market: fee below minimum"
     assert msg.value <= MAX_FEE, "market: fee too large"
     assert len(input) != 0, "market: empty input"
     active: bool = False
@@ -296,12 +298,13 @@ def createTask(
             assert parents[j] != p, "market: duplicate parent"
 
     b: uint256 = index | (size << B_SIZE) | (q << B_QUORUM) | (len(parents) << B_NPARENTS)
-    b = b | (self.reveal_window << B_REVEAL_WINDOW)
+    b = b | (((params >> 160) & MASK32) << B_REVEAL_WINDOW)
     committee: DynArray[address, MAX_COMMITTEE] = []
     if len(parents) == 0:
         assert staticcall staking.eligibleCount(model_id) >= size, "market: not enough eligible agents"
         committee = self._seat(task_id, model_id, size)
-        b = b | (block.timestamp << B_START) | ((block.timestamp + self.commit_window) << B_COMMIT_END)
+        commit_end: uint256 = block.timestamp + ((params >> 128) & MASK32)
+        b = b | (block.timestamp << B_START) | (commit_end << B_COMMIT_END)
     else:
         self._parents[task_id] = parents
 
@@ -353,7 +356,8 @@ def activate(task_id: uint256):
         return
 
     committee: DynArray[address, MAX_COMMITTEE] = self._seat(task_id, model_id, size)
-    b = b | (block.timestamp << B_START) | ((block.timestamp + self.commit_window) << B_COMMIT_END)
+    commit_end: uint256 = block.timestamp + ((self._params >> 128) & MASK32)
+    b = b | (block.timestamp << B_START) | (commit_end << B_COMMIT_END)
     self._task_b[task_id] = b
     log TaskActivated(task_id=task_id, committee=committee)
 
@@ -548,7 +552,8 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
     if succeeded:
         assert keccak256(output) == best, "market: output does not match the accepted result"
         share = fee // best_count
-        self.treasury_balance += fee - share * best_count
+        if fee != share * best_count:
+            self.treasury_balance += fee - share * best_count
     else:
         winner = 0
         requester: address = convert(convert(a & (2**160 - 1), uint160), address)
@@ -587,10 +592,13 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
         log TaskFinalized(task_id=task_id, status=status, result_hash=empty(bytes32), output=b"")
 
     # Interactions last: the staking contract is trusted and moves no ETH out.
+    slashes: uint256 = 0
+    if len(to_slash) != 0:
+        slashes = self._slashes
     for i: uint256 in range(len(to_slash), bound=MAX_COMMITTEE):
-        amount: uint256 = self.slash_missed
+        amount: uint256 = slashes & MASK128
         if reasons[i] == REASON_WRONG:
-            amount = self.slash_wrong
+            amount = slashes >> 128
         extcall staking.slash(to_slash[i], amount, task_id, reasons[i])
 
 
@@ -853,6 +861,56 @@ def reputation(agent: address) -> (uint256, uint256, uint256):
 
 @external
 @view
+def min_fee_per_agent() -> uint256:
+    """
+    @notice Least fee per committee member of a new task.
+    @return uint256 Wei.
+    """
+    return self._params & MASK128
+
+
+@external
+@view
+def commit_window() -> uint256:
+    """
+    @notice Seconds members have to commit, from a task's start.
+    @return uint256 Seconds.
+    """
+    return (self._params >> 128) & MASK32
+
+
+@external
+@view
+def reveal_window() -> uint256:
+    """
+    @notice Seconds members have to reveal, from the end of commits.
+    @return uint256 Seconds.
+    """
+    return (self._params >> 160) & MASK32
+
+
+@external
+@view
+def slash_missed() -> uint256:
+    """
+    @notice Wei slashed from a member that did not commit or reveal.
+    @return uint256 Wei.
+    """
+    return self._slashes & MASK128
+
+
+@external
+@view
+def slash_wrong() -> uint256:
+    """
+    @notice Wei slashed from a member that revealed another result.
+    @return uint256 Wei.
+    """
+    return self._slashes >> 128
+
+
+@external
+@view
 def task_count() -> uint256:
     """
     @notice Number of tasks created; the last id.
@@ -1058,7 +1116,7 @@ def _withdraw(receiver: address):
 @internal
 def _set_min_fee(min_fee: uint256):
     assert min_fee <= MAX_MIN_FEE, "market: min fee out of bounds"
-    self.min_fee_per_agent = min_fee
+    self._params = (self._params & ~MASK128) | min_fee
     log MinFeeSet(min_fee_per_agent=min_fee)
 
 
@@ -1073,8 +1131,7 @@ def _set_windows(commit_window_: uint256, reveal_window_: uint256):
     assert (
         commit_window_ + reveal_window_ < staticcall staking.unbonding_period()
     ), "market: windows exceed the unbonding period"
-    self.commit_window = commit_window_
-    self.reveal_window = reveal_window_
+    self._params = (self._params & MASK128) | (commit_window_ << 128) | (reveal_window_ << 160)
     log WindowsSet(commit_window=commit_window_, reveal_window=reveal_window_)
 
 
@@ -1082,6 +1139,5 @@ def _set_windows(commit_window_: uint256, reveal_window_: uint256):
 def _set_slash_amounts(slash_missed_: uint256, slash_wrong_: uint256):
     assert slash_missed_ <= MAX_SLASH, "market: slash amount out of bounds"
     assert slash_wrong_ <= MAX_SLASH, "market: slash amount out of bounds"
-    self.slash_missed = slash_missed_
-    self.slash_wrong = slash_wrong_
+    self._slashes = slash_missed_ | (slash_wrong_ << 128)
     log SlashAmountsSet(slash_missed=slash_missed_, slash_wrong=slash_wrong_)
