@@ -6,14 +6,12 @@ import os
 from dataclasses import dataclass
 
 import boa
-from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+
+from oracles import protocol
 
 ETHER = 10**18
-COMMIT_TYPE = "Commit(uint256 task_id,address agent,bytes32 commitment)"
-REVEAL_TYPE = "Reveal(uint256 task_id,address agent,bytes32 result_hash,bytes32 salt)"
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -32,20 +30,11 @@ def new_agent(balance: int = 100 * ETHER) -> AgentKeys:
 
 
 def commitment(task_id: int, agent: str, result_hash: bytes, salt: bytes) -> bytes:
-    return keccak(encode(["uint256", "address", "bytes32", "bytes32"], [task_id, agent, result_hash, salt]))
+    return protocol.commitment(task_id, str(agent), result_hash, salt)
 
 
 def new_salt() -> bytes:
     return os.urandom(32)
-
-
-def _domain(market_address: str, chain_id: int) -> dict:
-    return {
-        "name": "agentnet",
-        "version": "1",
-        "chainId": chain_id,
-        "verifyingContract": market_address,
-    }
 
 
 def sign_commit(
@@ -58,25 +47,7 @@ def sign_commit(
 ) -> bytes:
     """EIP-712 `Commit` signature (65 bytes r||s||v), as a wallet produces it."""
     chain_id = boa.env.evm.patch.chain_id if chain_id is None else chain_id
-    msg = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Commit": [
-                {"name": "task_id", "type": "uint256"},
-                {"name": "agent", "type": "address"},
-                {"name": "commitment", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "Commit",
-        "domain": _domain(market_address, chain_id),
-        "message": {"task_id": task_id, "agent": agent, "commitment": commit},
-    }
-    return bytes(signer.sign_typed_data(full_message=msg).signature)
+    return protocol.sign_commit(signer, chain_id, str(market_address), task_id, str(agent), commit)
 
 
 def sign_reveal(
@@ -90,26 +61,9 @@ def sign_reveal(
 ) -> bytes:
     """EIP-712 `Reveal` signature (65 bytes r||s||v)."""
     chain_id = boa.env.evm.patch.chain_id if chain_id is None else chain_id
-    msg = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Reveal": [
-                {"name": "task_id", "type": "uint256"},
-                {"name": "agent", "type": "address"},
-                {"name": "result_hash", "type": "bytes32"},
-                {"name": "salt", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "Reveal",
-        "domain": _domain(market_address, chain_id),
-        "message": {"task_id": task_id, "agent": agent, "result_hash": result_hash, "salt": salt},
-    }
-    return bytes(signer.sign_typed_data(full_message=msg).signature)
+    return protocol.sign_reveal(
+        signer, chain_id, str(market_address), task_id, str(agent), result_hash, salt
+    )
 
 
 def to_high_s(signature: bytes) -> bytes:
