@@ -19,6 +19,9 @@ from oracles.errors import AgentnetError
 GROUPS: dict[str, str] = {
     "demo": "deployments.inprocess_demo",
     "model": "oracles.cli_model",
+    "deploy": "deployments.cli",
+    "worker": "oracles.cli_worker",
+    "agent": "oracles.cli_worker",
     "keys": "oracles.cli_keys",
 }
 
