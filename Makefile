@@ -6,12 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXTRAS ?= cpu,export,test
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-contracts test-long lint gas clean
 
-setup: $(STAMP) $(ANVIL)
+setup: $(STAMP) $(ANVIL) $(CHROMIUM)
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,11 @@ $(STAMP): pyproject.toml Makefile
 $(ANVIL): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	@test -x $(ANVIL) && touch $(ANVIL)
+
+# Debian's chromium, for the dashboard's browser test.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 demo: setup
 	$(BIN)/agentnet demo

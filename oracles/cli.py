@@ -18,10 +18,12 @@ from oracles.errors import AgentnetError
 # group name -> module that defines it (each has add_commands(subparsers)).
 GROUPS: dict[str, str] = {
     "demo": "deployments.inprocess_demo",
+    "devnet": "deployments.devnet",
     "model": "oracles.cli_model",
     "deploy": "deployments.cli",
     "worker": "oracles.cli_worker",
     "agent": "oracles.cli_worker",
+    "task": "oracles.cli_task",
     "keys": "oracles.cli_keys",
 }
 

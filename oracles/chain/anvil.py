@@ -94,7 +94,7 @@ class Anvil:
     host: str = "127.0.0.1"
     extra_args: list[str] = field(default_factory=list)
     start_timeout: float = 30.0
-    port: int = 0
+    port: int = 0  # 0: pick a free port (and retry on a collision)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: tempfile._TemporaryFileWrapper[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -140,8 +140,9 @@ class Anvil:
         if self.running:
             return self
         last = ""
-        for _ in range(attempts):
-            port = free_port(self.host)
+        requested = self.port
+        for _ in range(attempts if not requested else 1):
+            port = requested or free_port(self.host)
             log = tempfile.NamedTemporaryFile(prefix="anvil-", suffix=".log")  # noqa: SIM115
             # PDEATHSIG fires when the spawning *thread* ends, so only the main thread
             # (which lives as long as the process) asks for it.
@@ -161,7 +162,8 @@ class Anvil:
             self.stop()
             if "in use" not in last.lower():
                 break
-        raise AnvilError(f"anvil did not start: {last.strip()[-500:]}")
+        where = f" on port {requested}" if requested else ""
+        raise AnvilError(f"anvil did not start{where}: {last.strip()[-500:]}")
 
     def _read_log(self) -> str:
         if self._log is None:

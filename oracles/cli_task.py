@@ -1,0 +1,257 @@
+"""``agentnet task create|show|list``: the requester's commands."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from oracles.cli_common import Chain, add_chain_args, add_password_args, format_eth, parse_amount
+from oracles.errors import UsageError
+
+PHASES = {
+    0: "unknown",
+    1: "waiting for parents",
+    2: "commit",
+    3: "reveal",
+    4: "ready to finalize",
+    5: "succeeded",
+    6: "failed",
+}
+ALIASES_FILE = Path(__file__).resolve().parent.parent / ".agentnet" / "models.json"
+
+
+def resolve_model(name: str, kind: str | None = None) -> bytes:
+    """A model id from 0x-hex, a package folder, or an alias the devnet recorded.
+
+    With a ``kind``, the alias ``<name>-<kind>`` wins when it exists (``minilm`` with
+    ``--labels`` means the MiniLM classification package).
+    """
+    text = name.strip()
+    hex_part = text.removeprefix("0x")
+    if len(hex_part) == 64:
+        try:
+            return bytes.fromhex(hex_part)
+        except ValueError:
+            pass
+    if Path(text).is_dir():
+        from oracles.package import load_package
+
+        return bytes.fromhex(load_package(text).model_id[2:])
+    if ALIASES_FILE.exists():
+        aliases = json.loads(ALIASES_FILE.read_text())
+        if kind and f"{text}-{kind}" in aliases:
+            return bytes.fromhex(aliases[f"{text}-{kind}"].removeprefix("0x"))
+        if text in aliases:
+            return bytes.fromhex(aliases[text].removeprefix("0x"))
+    raise UsageError(
+        f"unknown model {name!r}: give a 0x model id, a package folder, or an alias "
+        f"recorded by `agentnet devnet` in {ALIASES_FILE}"
+    )
+
+
+def build_input(args: argparse.Namespace) -> bytes:
+    given = [x for x in (args.text, args.prompt, args.input) if x is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of --text, --prompt or --input")
+    if args.input is not None:
+        # Sent as given: the network answers invalid JSON with a canonical error output.
+        raw = Path(args.input[1:]).read_text() if args.input.startswith("@") else args.input
+        return raw.encode()
+    if args.prompt is not None:
+        data: dict[str, Any] = {"prompt": args.prompt, "max_new_tokens": args.max_new_tokens}
+    else:
+        data = {"text": args.text}
+        if args.labels:
+            data["labels"] = [lab.strip() for lab in args.labels.split(",") if lab.strip()]
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_output(output: bytes) -> str:
+    """A human summary of canonical output bytes (any client can do this)."""
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return repr(output)
+    if not isinstance(data, dict):
+        return output.decode()
+    if "error" in data:
+        return f"error: {data['error']}"
+    if "label" in data:
+        return f"label: {data['label']} (index {data.get('index')})"
+    if "text" in data:
+        return f"text: {data['text']!r} ({len(data.get('tokens', []))} tokens)"
+    if "i8" in data:
+        raw = base64.b64decode(data["i8"])
+        values = [b - 256 if b > 127 else b for b in raw]
+        head = ", ".join(f"{v / 127:+.3f}" for v in values[:6])
+        return f"embedding: dim {data.get('dim')}, first values [{head}, ...]"
+    return output.decode()
+
+
+def _events(chain: Chain, task_id: int, event: str) -> list[Any]:
+    from oracles.chain.follower import Log
+
+    market = chain.deployment["TaskMarket"]
+    logs = chain.rpc.call(
+        "eth_getLogs",
+        [
+            {
+                "address": market.address,
+                "fromBlock": hex(chain.deployment.block),
+                "toBlock": "latest",
+                "topics": [market.topic(event), "0x" + task_id.to_bytes(32, "big").hex()],
+            }
+        ],
+    )
+    return [e for e in (market.decode_log(Log.from_rpc(raw)) for raw in logs) if e is not None]
+
+
+def _create(args: argparse.Namespace) -> int:
+    from oracles.chain.keys import load_keystore
+
+    chain = Chain(args.rpc, args.deployment)
+    model_id = resolve_model(args.model, "classification" if args.labels else None)
+    data = build_input(args)
+    if args.quorum is None:
+        args.quorum = args.committee // 2 + 1
+    min_fee = int(chain.call("TaskMarket", "min_fee_per_agent"))
+    fee = parse_amount(args.fee) if args.fee else min_fee * args.committee
+    account = load_keystore(args.keystore, password_file=args.password_file)
+    receipt = chain.send(
+        account,
+        "TaskMarket",
+        "createTask",
+        model_id,
+        data,
+        args.committee,
+        args.quorum,
+        args.parent or [],
+        value=fee,
+    )
+    market = chain.deployment["TaskMarket"]
+    from oracles.chain.follower import Log
+
+    task_id = next(
+        int(e.args["task_id"])
+        for e in (market.decode_log(Log.from_rpc(raw)) for raw in receipt["logs"])
+        if e is not None and e.name == "TaskCreated"
+    )
+    print(f"task {task_id} created (fee {format_eth(fee)}), tx {receipt['transactionHash']}")
+    if args.wait:
+        deadline = time.time() + args.timeout
+        while time.time() < deadline:
+            phase = int(chain.call("TaskMarket", "taskPhase", task_id))
+            if phase in (5, 6):
+                break
+            time.sleep(1)
+        else:
+            raise UsageError(f"task {task_id} not finalized after {args.timeout:.0f}s")
+        _print_task(chain, task_id)
+    return 0
+
+
+def _print_task(chain: Chain, task_id: int) -> None:
+    if int(chain.call("TaskMarket", "taskPhase", task_id)) == 0:
+        raise UsageError(f"task {task_id} does not exist on chain {chain.chain_id}")
+    view = chain.call("TaskMarket", "getTask", task_id)
+    (
+        requester,
+        model_id,
+        fee,
+        committee,
+        quorum,
+        parents,
+        start,
+        commit_end,
+        reveal_end,
+        committed,
+        revealed,
+        hashes,
+        phase,
+        result_hash,
+    ) = view
+    created = _events(chain, task_id, "TaskCreated")
+    print(f"task         {task_id}")
+    print(f"phase        {PHASES.get(int(phase), phase)}")
+    print(f"requester    {to_checksum_address(requester)}")
+    print(f"model        0x{bytes(model_id).hex()}")
+    print(f"fee          {format_eth(fee)}")
+    if created:
+        print(f"input        {bytes(created[0].args['input']).decode('utf-8', 'replace')}")
+    if parents:
+        print(f"parents      {', '.join(str(p) for p in parents)}")
+    print(f"quorum       {quorum} of {len(committee)}")
+    if start:
+        print(f"windows      commit until {commit_end}, reveal until {reveal_end}")
+    for member, c, r, h in zip(committee, committed, revealed, hashes, strict=True):
+        state = "revealed 0x" + bytes(h).hex()[:16] if r else ("committed" if c else "-")
+        print(f"  member     {to_checksum_address(member)}  {state}")
+    finals = _events(chain, task_id, "TaskFinalized")
+    if finals:
+        output = bytes(finals[-1].args["output"])
+        if int(finals[-1].args["status"]) == 1:
+            print(f"result       0x{bytes(result_hash).hex()}")
+            print(f"output       {decode_output(output)}")
+        else:
+            print("output       none (no quorum, or a parent failed): fee refunded")
+
+
+def _show(args: argparse.Namespace) -> int:
+    _print_task(Chain(args.rpc, args.deployment), args.task_id)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    chain = Chain(args.rpc, args.deployment)
+    count = int(chain.call("TaskMarket", "task_count"))
+    if count == 0:
+        print("no tasks yet")
+        return 0
+    print(f"{'task':>6}  {'phase':<20} {'model':<18} {'fee':>22}  requester")
+    for task_id in range(count, max(0, count - args.limit), -1):
+        view = chain.call("TaskMarket", "getTask", task_id)
+        model = "0x" + bytes(view[1]).hex()[:16]
+        print(
+            f"{task_id:>6}  {PHASES.get(int(view[12]), '?'):<20} {model:<18} "
+            f"{format_eth(view[2]):>22}  {to_checksum_address(view[0])}"
+        )
+    return 0
+
+
+def add_commands(subparsers: Any) -> None:
+    task = subparsers.add_parser("task", help="create and inspect tasks (requester)")
+    sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+
+    create = sub.add_parser("create", help="post a task with a fee")
+    add_chain_args(create)
+    create.add_argument("--keystore", required=True, metavar="FILE", help="requester keystore")
+    add_password_args(create)
+    create.add_argument("--model", required=True, help="0x model id, package folder or alias")
+    create.add_argument("--text", help="text to embed or classify")
+    create.add_argument("--labels", help="comma-separated labels (zero-shot classification)")
+    create.add_argument("--prompt", help="prompt for text generation")
+    create.add_argument("--max-new-tokens", type=int, default=32)
+    create.add_argument("--input", help="raw task input JSON (or @file)")
+    create.add_argument("--committee", type=int, default=3)
+    create.add_argument("--quorum", type=int)
+    create.add_argument("--fee", help="total fee, e.g. 0.001ether (default: the minimum)")
+    create.add_argument("--parent", type=int, action="append", metavar="ID")
+    create.add_argument("--wait", action="store_true", help="wait until finalized and show it")
+    create.add_argument("--timeout", type=float, default=300.0)
+    create.set_defaults(func=_create)
+
+    show = sub.add_parser("show", help="state, committee, commits, reveals and decoded output")
+    add_chain_args(show)
+    show.add_argument("task_id", type=int)
+    show.set_defaults(func=_show)
+
+    lst = sub.add_parser("list", help="the most recent tasks")
+    add_chain_args(lst)
+    lst.add_argument("--limit", type=int, default=20)
+    lst.set_defaults(func=_list)
