@@ -306,7 +306,9 @@ def withdrawStake():
     """
     agent: Agent = self._agents[msg.sender]
     assert agent.status != STATUS_NONE, "staking: not an agent"
-    assert agent.pending_unstake != 0, "staking: nothing pending"
+    # A deregistered agent slashed to nothing has nothing pending but may still leave.
+    leaving: bool = agent.status == STATUS_DEREGISTERED and agent.stake == 0
+    assert agent.pending_unstake != 0 or leaving, "staking: nothing pending"
     assert block.timestamp >= agent.unbond_at, "staking: still unbonding"
     if self.market != empty(address):
         open_tasks: uint256 = staticcall ITaskMarket(self.market).openTasks(msg.sender)

@@ -356,7 +356,11 @@ def activate(task_id: uint256):
         return
 
     committee: DynArray[address, MAX_COMMITTEE] = self._seat(task_id, model_id, size)
-    commit_end: uint256 = block.timestamp + ((self._params >> 128) & MASK32)
+    # Both windows are those in force now, when the task starts (as for a
+    # task without parents), not those at creation.
+    params: uint256 = self._params
+    commit_end: uint256 = block.timestamp + ((params >> 128) & MASK32)
+    b = (b & ~(MASK32 << B_REVEAL_WINDOW)) | (((params >> 160) & MASK32) << B_REVEAL_WINDOW)
     b = b | (block.timestamp << B_START) | (commit_end << B_COMMIT_END)
     self._task_b[task_id] = b
     log TaskActivated(task_id=task_id, committee=committee)

@@ -1,0 +1,27 @@
+import boa
+import pytest
+
+from tests.contracts.unitary.helpers import events
+from tests.contracts.utils.protocol import ETHER
+
+MAX_SLASH = 100 * ETHER
+
+
+@pytest.mark.parametrize(("missed", "wrong"), [(0, 0), (MAX_SLASH, MAX_SLASH), (1, MAX_SLASH)])
+def test_slash_amounts_within_bounds(market, owner, missed, wrong):
+    with boa.env.prank(owner):
+        market.setSlashAmounts(missed, wrong)
+    (ev,) = events(market, "SlashAmountsSet")
+    assert (ev.slash_missed, ev.slash_wrong) == (missed, wrong)
+    assert (market.slash_missed(), market.slash_wrong()) == (missed, wrong)
+
+
+@pytest.mark.parametrize(("missed", "wrong"), [(MAX_SLASH + 1, 0), (0, MAX_SLASH + 1)])
+def test_slash_amounts_out_of_bounds(market, owner, missed, wrong):
+    with boa.env.prank(owner), boa.reverts("market: slash amount out of bounds"):
+        market.setSlashAmounts(missed, wrong)
+
+
+def test_reverts_for_non_owner(market, stranger):
+    with boa.env.prank(stranger), boa.reverts("ownable: caller is not the owner"):
+        market.setSlashAmounts(1, 1)
