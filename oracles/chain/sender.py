@@ -71,6 +71,7 @@ class FeePolicy:
     max_bumps: int = 5
     max_fee_cap: int | None = None
     gas_margin_percent: int = 20
+    fee_cache_seconds: float = 1.0
 
     @staticmethod
     def bumped(fee: int) -> int:
@@ -144,6 +145,7 @@ class TxSender:
         self._nonce: int | None = None
         self._chain_id: int | None = None
         self._inflight = 0
+        self._fee_cache: tuple[float, tuple[int, int]] | None = None
 
     # --- chain reads -------------------------------------------------------------
     async def resync_nonce(self) -> int:
@@ -153,7 +155,19 @@ class TxSender:
         return count
 
     async def market_fees(self) -> tuple[int, int]:
-        """``(max_fee, priority_fee)`` for a transaction sent now."""
+        """``(max_fee, priority_fee)`` for a transaction sent now.
+
+        Cached for ``FeePolicy.fee_cache_seconds`` (about a block): the max fee already
+        allows for several blocks of rising base fee.
+        """
+        cached = self._fee_cache
+        if cached is not None and time.monotonic() - cached[0] < self.fees.fee_cache_seconds:
+            return cached[1]
+        fees = await self._market_fees()
+        self._fee_cache = (time.monotonic(), fees)
+        return fees
+
+    async def _market_fees(self) -> tuple[int, int]:
         block = await self.rpc.get_block("latest")
         base = int((block or {}).get("baseFeePerGas", "0x0"), 16)
         try:
@@ -268,10 +282,12 @@ class TxSender:
             if self._chain_id is None:
                 self._chain_id = await self.rpc.chain_id()
             try:
-                if simulate:
-                    await self.simulate(to, data, value)
+                # eth_estimateGas executes the call too (and reverts with its reason), so
+                # a separate eth_call is only needed when the caller fixed the gas.
                 if gas is None:
                     gas = await self.estimate_gas(to, data, value)
+                elif simulate:
+                    await self.simulate(to, data, value)
             except SimulationReverted:
                 self._outcome("simulation_reverted")
                 raise

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import sqlite3
 import time
@@ -47,6 +48,11 @@ from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import HealthServer, WorkerMetrics
 
 log = structlog.get_logger("agentnet.worker")
+
+# (action, task ids, when _send began) of the submission being broadcast.
+_SUBMISSION: contextvars.ContextVar[tuple[str, list[int], float]] = contextvars.ContextVar(
+    "submission"
+)
 
 
 class WorkerError(AgentnetError):
@@ -122,7 +128,7 @@ class Worker:
             await self._check_identity()
             conn = open_db(s.db)
             self.store = TaskStore(conn)
-            self.sender = TxSender(rpc, self.signer)
+            self.sender = TxSender(rpc, self.signer, on_sent=self._on_sent)
             self.follower = LogFollower(
                 rpc,
                 conn,
@@ -247,13 +253,14 @@ class Worker:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
 
     async def reconcile_once(self) -> None:
+        """One look at every open task: read the chain (concurrently), then act."""
+        rows = [
+            r for r in self.store.active() if not any(key[0] == r.task_id for key in self._inflight)
+        ]
+        phases = await asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
         to_compute: list[TaskRow] = []
-        commits: list[TaskRow] = []
-        reveals: list[TaskRow] = []
-        for row in self.store.active():
-            if any(key[0] == row.task_id for key in self._inflight):
-                continue
-            phase = await self.view.phase(row.task_id)
+        submitted: list[tuple[TaskRow, int]] = []
+        for row, phase in zip(rows, phases, strict=True):
             if phase in (cv.PHASE_SUCCEEDED, cv.PHASE_FAILED):
                 self._settle(row, phase)
             elif phase == cv.PHASE_WAITING:
@@ -263,16 +270,26 @@ class Worker:
             elif row.salt is None:
                 to_compute.append(row)
             else:
-                state = await self.view.member_state(row.task_id, self.agent)
-                self._mirror(row, state)
-                if phase == cv.PHASE_COMMIT and not state.committed:
-                    commits.append(row)
-                elif phase == cv.PHASE_REVEAL and state.committed and not state.revealed:
-                    reveals.append(row)
-                elif phase == cv.PHASE_READY:
-                    await self._maybe_finalize(row, state)
+                submitted.append((row, phase))
+        states = await asyncio.gather(
+            *(self.view.member_state(r.task_id, self.agent) for r, _ in submitted)
+        )
+        commits: list[TaskRow] = []
+        reveals: list[TaskRow] = []
+        for (row, phase), state in zip(submitted, states, strict=True):
+            self._mirror(row, state)
+            if phase == cv.PHASE_COMMIT and not state.committed:
+                commits.append(row)
+            elif phase == cv.PHASE_REVEAL and state.committed and not state.revealed:
+                reveals.append(row)
+            elif phase == cv.PHASE_READY:
+                await self._maybe_finalize(row, state)
         if to_compute:
-            await self._compute(to_compute)
+            computed = await self._compute(to_compute)
+            # A task computed just now cannot have been committed (no salt existed):
+            # commit it in this pass instead of waiting for the next look.
+            phase_of = {r.task_id: p for r, p in zip(rows, phases, strict=True)}
+            commits += [r for r in computed if phase_of.get(r.task_id) == cv.PHASE_COMMIT]
         if commits:
             self._submit("commit", commits)
         if reveals:
@@ -308,7 +325,9 @@ class Worker:
         )
 
     # --- inference ---------------------------------------------------------------------
-    async def _compute(self, rows: list[TaskRow]) -> None:
+    async def _compute(self, rows: list[TaskRow]) -> list[TaskRow]:
+        """Run the engine over the rows whose inputs are complete; return those computed."""
+        done: list[TaskRow] = []
         by_model: dict[str, list[tuple[TaskRow, bytes]]] = {}
         for row in rows:
             parent_outputs: list[bytes] = []
@@ -340,14 +359,14 @@ class Worker:
                         elapsed * 1000 / len(chunk),
                     )
                     self.metrics.tasks.labels("computed").inc()
+                    done.append(row)
                     log.info(
                         "task.computed",
                         task_id=row.task_id,
                         batch=len(chunk),
                         inference_ms=round(elapsed * 1000, 2),
                     )
-        if by_model:
-            self._wake.set()  # commit what was just computed without waiting a poll
+        return done
 
     # --- submissions ------------------------------------------------------------------
     def _submit(self, action: str, rows: list[TaskRow]) -> None:
@@ -389,15 +408,30 @@ class Worker:
             "revealBatch", ids, agents, [i[1] for i in items], [i[2] for i in items], sigs
         )
 
+    def _on_sent(self, sent: Any) -> None:
+        """Called by the sender right after a broadcast: record when, for the overhead."""
+        action, ids, began = _SUBMISSION.get(("", [], 0.0))
+        if action != "commit" or sent.attempt != 0:
+            return
+        now = time.time()
+        for task_id in ids:
+            row = self.store.get(task_id)
+            if row is None:
+                continue
+            self.store.set_sent(task_id, now)
+            overhead = max(0.0, now - row.seen_at - (row.inference_ms or 0) / 1000)
+            self.metrics.overhead_seconds.observe(overhead)
+            log.debug(
+                "worker.commit_sent",
+                task_id=task_id,
+                overhead_ms=round(overhead * 1000, 2),
+                sender_ms=round((now - began) * 1000, 2),
+            )
+
     async def _send(self, action: str, rows: list[TaskRow], data: bytes) -> None:
         ids = [r.task_id for r in rows]
+        _SUBMISSION.set((action, ids, time.time()))
         try:
-            if action in ("commit", "reveal"):
-                now = time.time()
-                for row in rows:
-                    spent = (row.inference_ms or 0) / 1000
-                    if action == "commit":
-                        self.metrics.overhead_seconds.observe(max(0.0, now - row.seen_at - spent))
             receipt = await self.sender.send(self.market.address, data)
         except TransactionError as exc:
             self.metrics.tx.labels(action, "failed").inc()

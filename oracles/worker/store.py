@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS worker_tasks (
     result_hash TEXT,
     salt TEXT,
     commit_tx TEXT,
+    commit_sent_at REAL,
     reveal_tx TEXT,
     finalize_tx TEXT,
     seen_at REAL NOT NULL,
@@ -198,6 +199,15 @@ class TaskStore:
                 self.conn.execute(
                     "UPDATE worker_tasks SET state = ? WHERE task_id = ?", (state, task_id)
                 )
+
+    def set_sent(self, task_id: int, when: float) -> None:
+        """When our first commit transaction for the task was broadcast."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE worker_tasks SET commit_sent_at = COALESCE(commit_sent_at, ?)"
+                " WHERE task_id = ?",
+                (when, task_id),
+            )
 
     def set_tx(self, task_id: int, kind: str, tx_hash: str) -> None:
         if kind not in ("commit_tx", "reveal_tx", "finalize_tx"):

@@ -1,0 +1,180 @@
+"""Worker throughput and latency on a real anvil with 3 workers (1 s blocks).
+
+Posts tasks at a steady rate, waits for all of them, and reports tasks finalized
+per minute and the latency from TaskCreated to TaskFinalized (block timestamps),
+split into inference, waiting for windows and blocks, and worker overhead
+(event delivered to the worker -> its commit transaction broadcast, minus
+inference), read from the workers' SQLite files and JSON logs.
+
+    python bench/worker.py [--tasks 30] [--rate 2] [--package DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deployments.localnet import ETHER, LocalNet  # noqa: E402
+from deployments.params import Params  # noqa: E402
+from oracles.chain.anvil import Anvil  # noqa: E402
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def _package(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    cached = ROOT / ".agentnet" / "models" / "minilm-embedding"
+    if (cached / "manifest.json").is_file():
+        return cached
+    from model_export.tiny import tiny_package
+
+    return tiny_package(ROOT / ".agentnet" / "models" / "tiny-build", "embedding")
+
+
+def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="agentnet-bench-worker-"))
+    with Anvil(block_time=1) as anvil:
+        net = LocalNet(anvil, work, params=Params(commit_window=20, reveal_window=20))
+        model = net.register_model(package)
+        for stake in (1, 2, 3):
+            net.add_agent(stake * ETHER, [model])
+        for agent in net.agents:
+            net.start_worker(agent, [package])
+        try:
+            # Wait for the workers to be up (their first log line).
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                logs = [(work / f"worker{i}.log") for i in range(3)]
+                if all(p.exists() and "worker.started" in p.read_text() for p in logs):
+                    break
+                time.sleep(0.5)
+            ids = []
+            began = time.time()
+            for i in range(tasks):
+                ids.append(net.create_task(model, {"text": f"benchmark sentence number {i}"}))
+                pause = began + (i + 1) / rate - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+            net.wait_phases(ids, timeout=300)
+        finally:
+            net.stop_workers()
+
+        market = net.deployment["TaskMarket"]
+        created: dict[int, int] = {}
+        finalized: dict[int, int] = {}
+        block_ts: dict[str, int] = {}
+        raw_logs = net.rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "address": market.address,
+                    "fromBlock": hex(net.deployment.block),
+                    "toBlock": "latest",
+                }
+            ],
+        )
+        from oracles.chain.follower import Log
+
+        for raw in raw_logs:
+            event = market.decode_log(Log.from_rpc(raw))
+            if event is None or event.name not in ("TaskCreated", "TaskFinalized"):
+                continue
+            bh = raw["blockHash"]
+            if bh not in block_ts:
+                block_ts[bh] = int(net.rpc.call("eth_getBlockByHash", [bh, False])["timestamp"], 16)
+            target = created if event.name == "TaskCreated" else finalized
+            target[int(event.args["task_id"])] = block_ts[bh]
+
+    latency = [float(finalized[t] - created[t]) for t in ids]
+    inference: list[float] = []
+    overhead: list[float] = []
+    for i in range(3):
+        conn = sqlite3.connect(work / f"worker{i}.sqlite")
+        conn.row_factory = sqlite3.Row
+        for row in conn.execute("SELECT * FROM worker_tasks WHERE member = 1"):
+            if row["inference_ms"] is not None:
+                inference.append(row["inference_ms"])
+            if row["commit_sent_at"] is not None and row["inference_ms"] is not None:
+                spent = (row["commit_sent_at"] - row["seen_at"]) * 1000 - row["inference_ms"]
+                overhead.append(max(0.0, spent))
+        conn.close()
+    span = max(finalized.values()) - min(created.values())
+    return {
+        "tasks": tasks,
+        "post_rate_per_s": rate,
+        "package": str(package),
+        "tasks_per_minute": round(tasks / max(span, 1) * 60, 1),
+        "latency_s": {"p50": _pct(latency, 50), "p95": _pct(latency, 95)},
+        "inference_ms": {"p50": _pct(inference, 50), "p95": _pct(inference, 95)},
+        "overhead_ms": {"p50": _pct(overhead, 50), "p95": _pct(overhead, 95)},
+        "windows_and_blocks_s": {
+            "p50": _pct(latency, 50) - _pct(inference, 50) / 1000 - _pct(overhead, 50) / 1000
+        },
+        "mean_latency_s": statistics.fmean(latency),
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    rows = [
+        ("tasks finalized per minute", f"{r['tasks_per_minute']:.1f}", ""),
+        (
+            "TaskCreated -> TaskFinalized",
+            f"{r['latency_s']['p50']:.1f} s",
+            f"{r['latency_s']['p95']:.1f} s",
+        ),
+        (
+            "  inference (per task, batched)",
+            f"{r['inference_ms']['p50']:.2f} ms",
+            f"{r['inference_ms']['p95']:.2f} ms",
+        ),
+        (
+            "  worker overhead (seen -> commit sent - inference)",
+            f"{r['overhead_ms']['p50']:.1f} ms",
+            f"{r['overhead_ms']['p95']:.1f} ms",
+        ),
+        ("  waiting for blocks and windows", f"{r['windows_and_blocks_s']['p50']:.1f} s", ""),
+    ]
+    width = max(len(a) for a, _, _ in rows)
+    lines = [
+        f"Worker benchmark: {r['tasks']} tasks at {r['post_rate_per_s']}/s, "
+        "3 workers, anvil 1 s blocks",
+        f"package: {r['package']}",
+        "",
+        f"| {'metric'.ljust(width)} | p50 | p95 |",
+        f"|{'-' * (width + 2)}|-----|-----|",
+    ]
+    lines += [f"| {a.ljust(width)} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=2.0, help="tasks posted per second")
+    parser.add_argument("--package", help="model package (default: MiniLM if exported, else tiny)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.tasks, args.rate, _package(args.package))
+    print(json.dumps(result, indent=2) if args.json else render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
