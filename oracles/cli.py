@@ -25,6 +25,7 @@ GROUPS: dict[str, str] = {
     "agent": "oracles.cli_worker",
     "task": "oracles.cli_task",
     "keys": "oracles.cli_keys",
+    "api": "frontend_api.cli",
 }
 
 

@@ -1,0 +1,217 @@
+"""Every route against a real anvil with the contracts and three workers."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from tests.api.conftest import Network
+from tests.api.helpers import get, http, wait_for
+
+
+def test_healthz_reports_chain_and_progress(network: Network) -> None:
+    body = get(f"{network.url}/healthz")
+    assert body["ok"] is True
+    assert body["chain_id"] == network.net.deployment.chain_id
+    assert body["indexed_block"] > 0
+
+
+def test_finalized_tasks_show_decoded_outputs(network: Network) -> None:
+    kinds = {}
+    for model, task_id in network.first_tasks.items():
+        task = get(f"{network.url}/api/tasks/{task_id}")
+        status, output = network.net.finalized_output(task_id)
+        assert task["state"] == ("succeeded" if status == 1 else "failed")
+        assert task["output_hex"] == "0x" + output.hex()
+        assert task["model"] == network.model_ids[model]
+        assert task["model_kind"] == model
+        assert task["latency_s"] >= 0
+        assert [m["revealed"] for m in task["committee"]] == [True, True, True]
+        assert [e["name"] for e in task["events"]][0] == "TaskCreated"
+        assert task["events"][-1]["name"] == "TaskFinalized"
+        assert task["input"] == {"json": json.loads(bytes.fromhex(task["input_hex"][2:]))}
+        kinds[model] = task["output"]
+    decoded = json.loads(network.net.finalized_output(network.first_tasks["embedding"])[1])
+    emb = kinds["embedding"]
+    assert emb["type"] == "embedding" and emb["dim"] == decoded["dim"]
+    first = base64.b64decode(decoded["i8"])[0]
+    assert emb["first"][0] == round((first - 256 if first > 127 else first) / 127, 6)
+    assert kinds["classification"]["label"] in ("fox", "chain")
+    gen = json.loads(network.net.finalized_output(network.first_tasks["generation"])[1])
+    assert kinds["generation"]["text"] == gen["text"]
+
+
+def test_list_filters_and_cursor_pagination(network: Network) -> None:
+    ids = sorted(network.first_tasks.values(), reverse=True)
+    page = get(f"{network.url}/api/tasks?limit=2")
+    assert [t["id"] for t in page["items"]][:2] == sorted(
+        [t["id"] for t in page["items"]], reverse=True
+    )
+    seen: list[int] = []
+    cursor = None
+    while True:
+        url = f"{network.url}/api/tasks?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        page = get(url)
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen, reverse=True) and set(ids) <= set(seen)
+    emb = network.model_ids["embedding"]
+    by_model = get(f"{network.url}/api/tasks?model={emb}")["items"]
+    assert by_model and all(t["model"] == emb for t in by_model)
+    assert network.first_tasks["embedding"] in [t["id"] for t in by_model]
+    requester = network.net.requester.address
+    mine = get(f"{network.url}/api/tasks?requester={requester.lower()}")["items"]
+    assert set(ids) <= {t["id"] for t in mine}
+    stranger = "0x" + "11" * 20
+    assert get(f"{network.url}/api/tasks?requester={stranger}")["items"] == []
+    agent = network.net.agents[0].owner.address
+    served = get(f"{network.url}/api/tasks?agent={agent}")["items"]
+    assert set(ids) <= {t["id"] for t in served}
+    done = get(f"{network.url}/api/tasks?state=succeeded")["items"]
+    assert done and all(t["state"] == "succeeded" for t in done)
+    assert get(f"{network.url}/api/tasks?state=waiting")["items"] == []
+
+
+def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
+    agents = get(f"{network.url}/api/agents")["items"]
+    owners = {a.owner.address for a in network.net.agents}
+    assert {a["address"] for a in agents} == owners
+    for a in agents:
+        claimable = int(network.net.call("TaskMarket", "claimable", a["address"]))
+        assert int(a["earnings"]) == claimable  # nobody withdrew
+        agreed, disagreed, missed = network.net.call("TaskMarket", "reputation", a["address"])
+        assert a["reputation"] == {"agreed": agreed, "disagreed": disagreed, "missed": missed}
+        assert int(a["stake"]) == int(network.net.call("AgentStaking", "stakeOf", a["address"]))
+        assert set(network.model_ids.values()) <= set(a["models"])
+    earnings = [int(a["earnings"]) for a in agents]
+    assert earnings == sorted(earnings, reverse=True)
+    one = get(f"{network.url}/api/agents/{agents[0]['address'].lower()}")
+    assert one["address"] == agents[0]["address"]
+    assert one["recent_tasks"] and one["events"][-1]["name"] == "AgentRegistered"
+
+
+def test_models_and_stats(network: Network) -> None:
+    models = get(f"{network.url}/api/models")["items"]
+    assert {m["model_id"] for m in models} == set(network.model_ids.values())
+    assert {m["kind"] for m in models} == {"embedding", "classification", "generation"}
+    assert all(m["agents"] == 3 and m["status"] == "active" for m in models)
+    stats = get(f"{network.url}/api/stats")
+    assert stats["tasks"] >= 3 and stats["finalized"] >= 3
+    assert stats["states"]["succeeded"] >= 3
+    assert stats["latency_s"]["p50"] is not None
+    assert stats["latency_s"]["p50"] <= stats["latency_s"]["p95"]
+    assert int(stats["fees_total"]) >= int(stats["fees_paid"]) > 0
+    assert sum(stats["latency_histogram"]["counts"]) == stats["finalized"]
+
+
+def test_openapi_document_lists_every_route(network: Network) -> None:
+    doc = get(f"{network.url}/api/openapi.json")
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {
+        "/",
+        "/healthz",
+        "/api/tasks",
+        "/api/tasks/{id}",
+        "/api/tasks/prepare",
+        "/api/agents",
+        "/api/agents/{address}",
+        "/api/models",
+        "/api/stats",
+        "/api/events",
+        "/api/openapi.json",
+    }
+
+
+def test_prepare_builds_a_transaction_anvil_accepts(network: Network) -> None:
+    body = {
+        "model": network.model_ids["embedding"],
+        "input": {"text": "prepared by the api"},
+        "committee_size": 3,
+        "quorum": 2,
+        "from": network.net.requester.address,
+    }
+    status, prepared = http("POST", f"{network.url}/api/tasks/prepare", body)
+    assert status == 200, prepared
+    tx = prepared["tx"]
+    assert int(tx["chainId"], 16) == network.net.deployment.chain_id
+    assert int(tx["value"], 16) == int(prepared["fee"]) == 3 * network.net.params.min_fee_per_agent
+    frm = network.net.requester.address  # an anvil dev account: anvil signs for it
+    tx_hash = network.net.rpc.call(
+        "eth_sendTransaction",
+        [{"from": frm, "to": tx["to"], "data": tx["data"], "value": tx["value"], "gas": tx["gas"]}],
+    )
+    receipt = wait_for(
+        lambda: network.net.rpc.call("eth_getTransactionReceipt", [tx_hash]), what="receipt"
+    )
+    assert int(receipt["status"], 16) == 1
+    created = [e for e in network.net.events(receipt) if e.name == "TaskCreated"][0]
+    task_id = int(created.args["task_id"])
+    task = wait_for(
+        lambda: (
+            http("GET", f"{network.url}/api/tasks/{task_id}")[1]
+            if http("GET", f"{network.url}/api/tasks/{task_id}")[0] == 200
+            else None
+        ),
+        what="prepared task indexed",
+    )
+    assert task["input"] == {"json": {"text": "prepared by the api"}}
+
+
+def test_bad_requests_are_400_naming_the_field(network: Network) -> None:
+    cases = {
+        "/api/tasks?limit=0": "limit",
+        "/api/tasks?limit=abc": "limit",
+        "/api/tasks?limit=201": "limit",
+        "/api/tasks?cursor=-1": "cursor",
+        "/api/tasks?state=done": "state",
+        "/api/tasks?model=0x12": "model",
+        "/api/tasks?requester=bob": "requester",
+        "/api/tasks?agent=0xzz": "agent",
+        "/api/tasks?colour=red": "colour",
+        "/api/tasks/0": "id",
+        "/api/tasks/abc": "id",
+        "/api/tasks/99999999999999999999999": "id",
+        "/api/agents/0x1234": "address",
+    }
+    for path, field in cases.items():
+        status, body = http("GET", network.url + path)
+        assert status == 400, (path, status, body)
+        assert body["field"] == field, (path, body)
+
+
+def test_unknown_ids_are_404_json(network: Network) -> None:
+    for path in ("/api/tasks/999999", f"/api/agents/0x{'22' * 20}", "/api/nothing"):
+        status, body = http("GET", network.url + path)
+        assert status == 404 and "error" in body, (path, body)
+    status, body = http("DELETE", network.url + "/api/tasks")
+    assert status == 405 and "error" in body
+
+
+def test_prepare_rejections_name_the_field(network: Network) -> None:
+    emb = network.model_ids["embedding"]
+    good = {"model": emb, "input": "x", "committee_size": 3}
+    bad = [
+        ({**good, "committee_size": 0}, 400, "committee_size"),
+        ({**good, "committee_size": 17}, 400, "committee_size"),
+        ({**good, "model": "0x1"}, 400, "model"),
+        ({**good, "input": 5}, 400, "input"),
+        ({**good, "fee": "-3"}, 400, "fee"),
+        ({**good, "parents": [1, 1]}, 400, "parents"),
+        ({**good, "extra": 1}, 400, "extra"),
+        ({"input": "x", "committee_size": 3}, 400, "model"),
+        ({**good, "quorum": 1}, 409, "quorum"),
+        ({**good, "fee": "1"}, 409, "fee"),
+        ({**good, "model": "0x" + "ab" * 32}, 409, "model"),
+        ({**good, "committee_size": 4, "quorum": 3}, 409, "committee_size"),
+        ({**good, "parents": [10**9]}, 409, "parents"),
+        ({**good, "from": "0x" + "12" * 20}, 409, "from"),  # no funds for the fee
+        ({**good, "from": "0x12"}, 400, "from"),
+        ({**good, "input": {"text": "é" * 1000, "more": "x" * 2100}}, 409, "input"),
+    ]
+    for body, status, field in bad:
+        got, answer = http("POST", f"{network.url}/api/tasks/prepare", body)
+        assert (got, answer.get("field")) == (status, field), (body, got, answer)
+    got, answer = http("POST", f"{network.url}/api/tasks/prepare", raw=b"{not json")
+    assert got == 400 and answer["field"] == "body"
