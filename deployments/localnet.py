@@ -136,15 +136,18 @@ class LocalNet:
 
     # --- workers --------------------------------------------------------------------
     def worker_command(
-        self, agent: AgentSetup, packages: list[Path], db: Path, *extra: str
+        self,
+        agent: AgentSetup,
+        packages: list[Path],
+        db: Path,
+        *extra: str,
+        rpc: list[str] | None = None,
     ) -> list[str]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "oracles.cli",
-            "worker",
-            "--rpc",
-            self.url,
+        """The `agentnet worker` command line; ``rpc`` replaces the anvil URL."""
+        cmd = [sys.executable, "-m", "oracles.cli", "worker"]
+        for url in rpc or [self.url]:
+            cmd += ["--rpc", url]
+        cmd += [
             "--deployment",
             str(self.deployment_path),
             "--signer-keystore",
@@ -169,14 +172,19 @@ class LocalNet:
         return cmd + list(extra)
 
     def start_worker(
-        self, agent: AgentSetup, packages: list[Path], *extra: str, name: str | None = None
+        self,
+        agent: AgentSetup,
+        packages: list[Path],
+        *extra: str,
+        name: str | None = None,
+        rpc: list[str] | None = None,
     ) -> subprocess.Popen[bytes]:
         index = self.agents.index(agent)
         name = name or f"worker{index}"
         log_file = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
-            self.worker_command(agent, packages, self.workdir / f"{name}.sqlite", *extra),
+            self.worker_command(agent, packages, self.workdir / f"{name}.sqlite", *extra, rpc=rpc),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=env,

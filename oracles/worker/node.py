@@ -55,6 +55,26 @@ _SUBMISSION: contextvars.ContextVar[tuple[str, list[int], float]] = contextvars.
 )
 
 
+class _WorkerSender(TxSender):
+    """The worker's sender: after a reorg, its next nonce is the chain's mined count.
+
+    The pending count would count our transactions stranded behind a dropped one, so
+    a resubmission would queue behind the same gap. A new transaction at the mined
+    count fills the gap (or, if that nonce is still pending, is refused as an
+    underpriced replacement and the sender falls back to the pending count).
+    """
+
+    reorged = False
+
+    async def resync_nonce(self) -> int:
+        if not self.reorged:
+            return await super().resync_nonce()
+        self.reorged = False
+        mined = await self.rpc.call("eth_getTransactionCount", [self.address, "latest"])
+        self._nonce = int(mined, 16)
+        return self._nonce
+
+
 class WorkerError(AgentnetError):
     """The worker cannot start or go on (bad setup, not an agent, model mismatch)."""
 
@@ -103,6 +123,7 @@ class Worker:
         self._inflight: set[tuple[int, str]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._ready_since: dict[int, float] = {}
+        self._retry_at: dict[int, float] = {}
         self._last_reconcile = 0.0
         self._head = 0
         self.health_port = 0
@@ -128,7 +149,7 @@ class Worker:
             await self._check_identity()
             conn = open_db(s.db)
             self.store = TaskStore(conn)
-            self.sender = TxSender(rpc, self.signer, on_sent=self._on_sent)
+            self.sender = _WorkerSender(rpc, self.signer, on_sent=self._on_sent)
             self.follower = LogFollower(
                 rpc,
                 conn,
@@ -238,6 +259,14 @@ class Worker:
     def _on_rollback(self, conn: sqlite3.Connection, ancestor: int) -> None:
         log.warning("worker.reorg", ancestor=ancestor)
         self.store.rollback(ancestor)
+        # A node that does not put a reorg's dropped transactions back in its pool
+        # (anvil) leaves our later pending ones behind a nonce gap: their receipts never
+        # come, and the task would be skipped while they are "in flight". Stop waiting
+        # for them; the reconcile loop resubmits whatever the chain now lacks (same
+        # output and salt), from the first nonce the chain has not mined.
+        for task in list(self._background):
+            task.cancel()
+        self.sender.reorged = True
         self._wake.set()
 
     # --- the reconcile loop -----------------------------------------------------------
@@ -254,17 +283,23 @@ class Worker:
 
     async def reconcile_once(self) -> None:
         """One look at every open task: read the chain (concurrently), then act."""
+        now = time.time()
         rows = [
-            r for r in self.store.active() if not any(key[0] == r.task_id for key in self._inflight)
+            r
+            for r in self.store.active()
+            if not any(key[0] == r.task_id for key in self._inflight)
+            and self._retry_at.get(r.task_id, 0.0) <= now
         ]
         phases = await asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
         to_compute: list[TaskRow] = []
         submitted: list[tuple[TaskRow, int]] = []
         for row, phase in zip(rows, phases, strict=True):
             if phase in (cv.PHASE_SUCCEEDED, cv.PHASE_FAILED):
-                self._settle(row, phase)
+                await self._settle(row, phase)
             elif phase == cv.PHASE_WAITING:
                 await self._maybe_activate(row)
+            elif phase == cv.PHASE_READY and not row.member:
+                await self._maybe_settle(row)
             elif phase == cv.PHASE_UNKNOWN or not row.member:
                 continue
             elif row.salt is None:
@@ -303,15 +338,15 @@ class Worker:
                 log.warning("worker.commit_lost", task_id=row.task_id, was=row.state)
             self.store.set_state(row.task_id, want)
 
-    def _settle(self, row: TaskRow, phase: int) -> None:
+    async def _settle(self, row: TaskRow, phase: int) -> None:
         done = "finalized" if phase == cv.PHASE_SUCCEEDED else "failed"
         self.store.set_state(row.task_id, done)
         self._ready_since.pop(row.task_id, None)
         if not row.member:
             return
         self.metrics.tasks.labels(done).inc()
-        final = self.store.final(row.task_id)
-        agreed = final is not None and row.output is not None and final[1] == row.output
+        _, accepted = await self.view.call("TaskMarket", "taskResult", row.task_id)
+        agreed = row.result_hash is not None and "0x" + bytes(accepted).hex() == row.result_hash
         log.info(
             "task.done",
             task_id=row.task_id,
@@ -433,18 +468,20 @@ class Worker:
         _SUBMISSION.set((action, ids, time.time()))
         try:
             receipt = await self.sender.send(self.market.address, data)
-        except TransactionError as exc:
+        except (TransactionError, ChainError) as exc:
+            # Typically a window closed between our read and the next block. Look again
+            # after a block, not at once: a failing submission must not become a busy loop.
             self.metrics.tx.labels(action, "failed").inc()
-            log.warning("worker.tx_failed", action=action, task_ids=ids, error=str(exc))
-            return
-        except ChainError as exc:
-            self.metrics.tx.labels(action, "failed").inc()
-            log.warning("worker.tx_error", action=action, task_ids=ids, error=str(exc))
+            name = "worker.tx_failed" if isinstance(exc, TransactionError) else "worker.tx_error"
+            log.warning(name, action=action, task_ids=ids, error=str(exc))
+            retry_at = time.time() + max(1.0, 2 * self.settings.poll_interval)
+            for task_id in ids:
+                self._retry_at[task_id] = retry_at
             return
         finally:
             for task_id in ids:
                 self._inflight.discard((task_id, action))
-            self._wake.set()
+        self._wake.set()
         tx_hash = receipt["transactionHash"]
         self.metrics.tx.labels(action, "sent").inc()
         for task_id in ids:
@@ -466,8 +503,25 @@ class Worker:
         task.add_done_callback(self._background.discard)
 
     # --- finalize and activate --------------------------------------------------------
+    async def _maybe_settle(self, row: TaskRow) -> None:
+        """Finalize a task without a quorum that nobody with a stake in it settles.
+
+        Members that revealed finalize at once (or after a back-off); when none did,
+        the fee would stay escrowed and the silent members unslashed until an outside
+        caller stepped in. Any worker serving the model does it after a longer wait.
+        """
+        first_seen = self._ready_since.setdefault(row.task_id, time.time())
+        if time.time() - first_seen < 3 * self.settings.finalize_backoff:
+            return
+        view = await self.view.task(row.task_id)
+        if max(view.tally().values(), default=0) >= view.quorum:
+            return  # a quorum exists: its members hold the output and finalize
+        self._inflight.add((row.task_id, "finalize"))
+        self._spawn(self._send("finalize", [row], self.market.encode("finalize", row.task_id, b"")))
+
     async def _maybe_finalize(self, row: TaskRow, state: cv.MemberState) -> None:
         if not state.revealed or row.output is None:
+            await self._maybe_settle(row)
             return
         view = await self.view.task(row.task_id)
         tally = view.tally()

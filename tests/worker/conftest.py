@@ -1,0 +1,52 @@
+"""Fixtures of the worker tests: tiny packages (built once), LocalNets on real anvils."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from model_export.tiny import tiny_package
+from tests.worker.helpers import NetFactory, iter_children
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Session folder shared by every tiny model and package (same as tests/engine)."""
+    base = tmp_path_factory.getbasetemp() / "agentnet-tiny"
+    base.mkdir(exist_ok=True)
+    return base
+
+
+@pytest.fixture(scope="session")
+def packages(tiny_base: Path) -> dict[str, Path]:
+    """The tiny embedding, classification and generation packages."""
+    return {
+        name: tiny_package(tiny_base, name)
+        for name in ("embedding", "classification", "generation")
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tiny_packages_first(packages: dict[str, Path]) -> Iterator[None]:
+    """Build every package before any other fixture, and check for strays at the end.
+
+    titanoboa's pytest plugin opens a chain snapshot around each fixture's setup; a
+    session fixture first created inside a test would close out of order.
+    """
+    yield
+    strays = [(pid, cmd) for pid, cmd in iter_children() if "anvil" in cmd or " worker " in cmd]
+    assert not strays, f"processes left running: {strays}"
+
+
+@pytest.fixture(scope="module")
+def nets(
+    tmp_path_factory: pytest.TempPathFactory, packages: dict[str, Path]
+) -> Iterator[NetFactory]:
+    """``nets(params, ...)`` starts an anvil with a deployed LocalNet; all stop at teardown."""
+    factory = NetFactory(tmp_path_factory.mktemp("nets"), packages)
+    try:
+        yield factory
+    finally:
+        factory.stop()

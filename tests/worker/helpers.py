@@ -1,0 +1,299 @@
+"""Helpers of the worker tests: a LocalNet on its own anvil, logs, events, expectations."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eth_utils import function_signature_to_4byte_selector
+
+from deployments.localnet import AgentSetup, LocalNet
+from deployments.params import Params
+from oracles.chain.anvil import Anvil
+from oracles.chain.follower import Log
+from oracles.engine import Engine
+from oracles.worker.compose import compose
+
+ETHER = 10**18
+PHASE_SUCCEEDED = 5
+
+
+@cache
+def engine(package: Path) -> Engine:
+    """One in-process engine per package (the reference the workers must match)."""
+    return Engine.load(package, threads=1)
+
+
+def expected(package: Path, task_input: bytes, parent_outputs: list[bytes] | None = None) -> bytes:
+    """The canonical output an honest worker must produce for ``task_input``."""
+    return engine(package).run(compose(task_input, parent_outputs or []))
+
+
+def as_bytes(task_input: dict[str, Any] | bytes) -> bytes:
+    """Task input bytes exactly as ``LocalNet.create_task`` posts them."""
+    return task_input if isinstance(task_input, bytes) else json.dumps(task_input).encode()
+
+
+@dataclass
+class Net:
+    """A LocalNet on its own anvil, with the worker processes it started."""
+
+    anvil: Anvil
+    net: LocalNet
+    packages: dict[str, Path]
+    model_ids: dict[str, bytes] = field(default_factory=dict)
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: list[list[str]] = field(default_factory=list)
+
+    @property
+    def workdir(self) -> Path:
+        return self.net.workdir
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        return self.net.rpc.call(method, params)
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def db_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.sqlite"
+
+    def start(
+        self,
+        index: int,
+        *extra: str,
+        name: str | None = None,
+        rpc: list[str] | None = None,
+        models: list[str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``agentnet worker`` for agent ``index`` (name defaults to worker<index>)."""
+        agent = self.net.agents[index]
+        name = name or f"worker{index}"
+        packages = [self.packages[m] for m in (models or list(self.packages))]
+        self.commands.append(
+            self.net.worker_command(agent, packages, self.db_path(name), *extra, rpc=rpc)
+        )
+        proc = self.net.start_worker(agent, packages, *extra, name=name, rpc=rpc)
+        self.workers[name] = proc
+        return proc
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a worker and reap it."""
+        proc = self.workers[name]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        self.net.processes.remove(proc)
+
+    def wait_started(self, name: str, offset: int = 0, timeout: float = 60.0) -> dict[str, Any]:
+        """The worker's ``worker.started`` line (it is following the chain from then on)."""
+        line, _ = wait_log(
+            self.log_path(name),
+            lambda e: e.get("event") == "worker.started",
+            offset,
+            timeout,
+            proc=self.workers[name],
+        )
+        return line
+
+    def agent(self, index: int) -> AgentSetup:
+        return self.net.agents[index]
+
+    def member_state(self, task_id: int, index: int) -> tuple[bool, bool, bool, bytes]:
+        m, c, r, h = self.net.call(
+            "TaskMarket", "memberState", task_id, self.agent(index).owner.address
+        )
+        return bool(m), bool(c), bool(r), bytes(h)
+
+    def logs(
+        self,
+        event: str,
+        task_id: int | None = None,
+        agent: str | None = None,
+        contract: str = "TaskMarket",
+    ) -> list[tuple[Any, dict[str, Any]]]:
+        """Decoded events (with their raw logs) on the current chain.
+
+        ``task_id`` and ``agent`` filter on the first two indexed topics
+        (``Committed``/``Revealed``: task, agent; ``Slashed``: agent, task).
+        """
+        market = self.net.deployment[contract]
+        first, second = (agent, task_id) if event == "Slashed" else (task_id, agent)
+        topics: list[Any] = [market.topic(event), topic_of(first), topic_of(second)]
+        while topics[-1] is None:
+            topics.pop()
+        raw = self.rpc(
+            "eth_getLogs",
+            [
+                {
+                    "address": market.address,
+                    "fromBlock": hex(self.net.deployment.block),
+                    "toBlock": "latest",
+                    "topics": topics,
+                }
+            ],
+        )
+        out = []
+        for item in raw:
+            decoded = market.decode_log(Log.from_rpc(item))
+            assert decoded is not None
+            out.append((decoded, item))
+        return out
+
+    def rows(self, name: str) -> dict[int, dict[str, Any]]:
+        """The worker's ``worker_tasks`` rows by task id (read-only)."""
+        conn = sqlite3.connect(f"file:{self.db_path(name)}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return {
+                r["task_id"]: dict(r) for r in conn.execute("SELECT * FROM worker_tasks").fetchall()
+            }
+        finally:
+            conn.close()
+
+    def settled_row(self, name: str, task_id: int, timeout: float = 30.0) -> dict[str, Any]:
+        """The worker's row for a task, once the worker has seen the task end."""
+        deadline = time.time() + timeout
+        while (row := self.rows(name)[task_id])["state"] not in ("finalized", "failed"):
+            assert time.time() < deadline, f"{name} never settled task {task_id}: {row['state']}"
+            time.sleep(0.1)
+        return row
+
+    def stop(self) -> None:
+        self.net.stop_workers()
+        self.anvil.stop()
+
+
+def function_of(net: Net, calldata: str) -> str:
+    """Name of the TaskMarket function that ``calldata`` calls."""
+    abi = net.net.deployment["TaskMarket"].abi
+    for item in abi:
+        if item.get("type") == "function":
+            types = ",".join(i["type"] for i in item["inputs"])
+            selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
+            if calldata[2:10] == selector.hex():
+                return str(item["name"])
+    return ""
+
+
+def set_mining(net: Net, on: bool) -> None:
+    net.rpc("evm_setIntervalMining", [1 if on else 0])
+
+
+def topic_of(value: int | str | None) -> str | None:
+    """A uint256 or address as a 32-byte log topic (``None`` matches anything)."""
+    if value is None:
+        return None
+    number = value if isinstance(value, int) else int(value, 16)
+    return "0x" + number.to_bytes(32, "big").hex()
+
+
+def read_log(path: Path, offset: int = 0) -> list[tuple[dict[str, Any], int]]:
+    """Complete JSON lines of a worker log after ``offset``, each with the offset after it."""
+    if not path.exists():
+        return []
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    out = []
+    pos = offset
+    for raw in data.splitlines(keepends=True):
+        if not raw.endswith(b"\n"):
+            break  # a line still being written
+        pos += len(raw)
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            out.append((item, pos))
+    return out
+
+
+def wait_log(
+    path: Path,
+    match: Callable[[dict[str, Any]], bool],
+    offset: int = 0,
+    timeout: float = 60.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    give_up: Callable[[], bool] | None = None,
+    poll: float = 0.02,
+) -> tuple[dict[str, Any], int]:
+    """Wait for a log line matching ``match`` after ``offset``.
+
+    Returns the line and the offset just after it, or ``({}, offset)`` once
+    ``give_up()`` says the line is no longer worth waiting for.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line, end in read_log(path, offset):
+            if match(line):
+                return line, end
+            offset = end
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{path.name}: worker exited with {proc.returncode}")
+        if give_up is not None and give_up():
+            return {}, offset
+        time.sleep(poll)
+    raise TimeoutError(f"{path.name}: no matching log line in {timeout:.0f}s")
+
+
+@dataclass
+class NetFactory:
+    """Makes Nets and stops every one of them at teardown."""
+
+    root: Path
+    packages: dict[str, Path]
+    made: list[Net] = field(default_factory=list)
+
+    def __call__(
+        self,
+        params: Params,
+        stakes: tuple[int, ...] = (1 * ETHER, 2 * ETHER, 3 * ETHER),
+        models: tuple[str, ...] = ("embedding",),
+        block_time: float = 1,
+    ) -> Net:
+        anvil = Anvil(block_time=block_time).start()
+        try:
+            workdir = self.root / f"net{len(self.made)}"
+            local = LocalNet(anvil, workdir, params=params)
+            net = Net(anvil, local, {m: self.packages[m] for m in models})
+            self.made.append(net)
+        except BaseException:
+            anvil.stop()
+            raise
+        for m in models:
+            net.model_ids[m] = local.register_model(self.packages[m])
+        for stake in stakes:
+            local.add_agent(stake, list(net.model_ids.values()))
+        return net
+
+    def stop(self) -> None:
+        for net in self.made:
+            net.stop()
+
+
+def iter_children() -> Iterator[tuple[int, str]]:
+    """(pid, command line) of this process's live children."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            state = stat.rsplit(")", 1)[1].split()[0]
+            if ppid != me or state == "Z":
+                continue
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        yield int(entry.name), cmd
