@@ -1,0 +1,105 @@
+"""`agentnet model ...`: export, identify and try out model packages.
+
+- ``model export SOURCE --kind KIND --out DIR [--quantize none|int8|int8-dynamic|int4] [--fp16]
+  [--optimize O1|O2|O3]``: SOURCE is a preset (``minilm``, ``smollm2``) or a local
+  Hugging Face folder. Needs the ``export`` extra (torch), imported only here.
+- ``model id DIR``: verifies the package and prints its model id.
+- ``model run DIR --input JSON|@FILE``: runs one task input and prints the
+  canonical output bytes as hex, then decoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from oracles.errors import UsageError
+
+KINDS = ("embedding", "classification", "generation")
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add the ``model`` command group to the top-level CLI."""
+    model = subparsers.add_parser("model", help="export, identify and run model packages")
+    sub = model.add_subparsers(dest="model_command", metavar="ACTION")
+
+    exp = sub.add_parser("export", help="export a model to a package")
+    exp.add_argument("source", help="preset (minilm, smollm2) or a Hugging Face folder")
+    exp.add_argument("--kind", required=True, choices=KINDS)
+    exp.add_argument("--out", required=True, type=Path, help="package folder to create")
+    exp.add_argument(
+        "--quantize",
+        choices=("none", "int8", "int8-dynamic", "int4"),
+        default=None,
+        help="default: the preset's choice (int8 for smollm2, none otherwise)",
+    )
+    exp.add_argument("--fp16", action="store_true", help="float16 weights and compute")
+    exp.add_argument("--optimize", choices=("O1", "O2", "O3"), default=None)
+    exp.add_argument("--atol", type=float, default=None, help="parity tolerance vs PyTorch")
+    exp.set_defaults(func=cmd_export)
+
+    ident = sub.add_parser("id", help="verify a package and print its model id")
+    ident.add_argument("package", type=Path)
+    ident.set_defaults(func=cmd_id)
+
+    run = sub.add_parser("run", help="run one task input through a package")
+    run.add_argument("package", type=Path)
+    run.add_argument("--input", required=True, help="task input JSON, or @FILE")
+    run.add_argument("--threads", type=int, default=None)
+    run.add_argument("--provider", action="append", default=None, help="cpu, cuda, tensorrt")
+    run.set_defaults(func=cmd_run)
+    model.set_defaults(func=lambda args: model.print_help() or 2)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export and print the new package's model id."""
+    try:
+        from model_export.export import export
+    except ImportError as exc:
+        raise UsageError(f"model export needs the 'export' extra ({exc.name} missing)") from None
+    model_id = export(
+        args.source,
+        args.kind,
+        args.out,
+        quantize=args.quantize,
+        fp16=args.fp16,
+        optimize=args.optimize,
+        atol=args.atol,
+    )
+    print(model_id)
+    return 0
+
+
+def cmd_id(args: argparse.Namespace) -> int:
+    """Print the verified model id of a package."""
+    from oracles.package import load_package
+
+    package = load_package(args.package)
+    print(package.model_id)
+    return 0
+
+
+def read_input(spec: str) -> bytes:
+    """The task input bytes: the argument itself, or a file's bytes for ``@FILE``."""
+    if not spec.startswith("@"):
+        return spec.encode("utf-8", errors="surrogateescape")
+    path = Path(spec[1:])
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read input ({exc.strerror})") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Print the canonical output of one input as hex and as text."""
+    from oracles.engine import Engine
+
+    data = read_input(args.input)
+    engine = Engine.load(args.package, threads=args.threads, providers=args.provider)
+    output = engine.run(data)
+    sys.stdout.write(f"model_id {engine.model_id}\n")
+    sys.stdout.write(f"hex      {output.hex()}\n")
+    sys.stdout.write(f"output   {output.decode('utf-8')}\n")
+    return 0
