@@ -44,6 +44,8 @@ MAX_AGENTS_PER_MODEL: constant(uint256) = 2_048
 LOG_AGENTS: constant(uint256) = 11
 # Largest committee the market asks for.
 MAX_COMMITTEE: constant(uint256) = 16
+# Draws per committee, counting those that land on an agent below a raised minimum.
+MAX_DRAWS: constant(uint256) = 2 * MAX_COMMITTEE
 
 # Weights are packed beside the agent address in 96 bits.
 MAX_STAKE: constant(uint256) = 2**96 - 1
@@ -451,6 +453,10 @@ def drawCommittee(model_id: bytes32, size: uint256, seed: bytes32) -> DynArray[a
          and `W_k` the weight not yet drawn. Drawn leaves are kept in
          memory and their weights subtracted from every tree node that
          covers them, so nothing is written. O(size * log n) reads.
+         A leaf whose stored weight is below the current `min_stake` (the
+         owner raised it and the agent was not poked since) is drawn over:
+         removed from the draw but not seated. Fewer than `size` agents
+         come back only when such leaves exhaust the 32 draws or the weight.
     @notice Draws a committee for a model.
     @param model_id The model the committee serves.
     @param size Number of distinct agents to draw.
@@ -469,10 +475,15 @@ def drawCommittee(model_id: bytes32, size: uint256, seed: bytes32) -> DynArray[a
             break
         top *= 2
 
-    picked: DynArray[uint256, MAX_COMMITTEE] = []
-    picked_weight: DynArray[uint256, MAX_COMMITTEE] = []
+    # Weights are refreshed on each agent's own changes (or `poke`); one left below a
+    # minimum the owner has since raised is drawn over, not seated.
+    min_weight: uint256 = self.min_stake
+    picked: DynArray[uint256, MAX_DRAWS] = []
+    picked_weight: DynArray[uint256, MAX_DRAWS] = []
     committee: DynArray[address, MAX_COMMITTEE] = []
-    for k: uint256 in range(size, bound=MAX_COMMITTEE):
+    for k: uint256 in range(MAX_DRAWS):
+        if len(committee) == size or remaining == 0:
+            break
         r: uint256 = convert(keccak256(abi_encode(seed, k)), uint256) % remaining
         pos: uint256 = 0
         step: uint256 = top
@@ -482,7 +493,7 @@ def drawCommittee(model_id: bytes32, size: uint256, seed: bytes32) -> DynArray[a
             nxt: uint256 = pos + step
             if nxt <= n:
                 v: uint256 = self._tree[model_id][nxt]
-                for j: uint256 in range(len(picked), bound=MAX_COMMITTEE):
+                for j: uint256 in range(len(picked), bound=MAX_DRAWS):
                     if picked[j] > pos and picked[j] <= nxt:
                         v -= picked_weight[j]
                 if v <= r:
@@ -493,8 +504,9 @@ def drawCommittee(model_id: bytes32, size: uint256, seed: bytes32) -> DynArray[a
         weight: uint256 = leaf >> 160
         picked.append(pos + 1)
         picked_weight.append(weight)
-        committee.append(convert(convert(leaf & ADDRESS_MASK, uint160), address))
         remaining -= weight
+        if weight >= min_weight:
+            committee.append(convert(convert(leaf & ADDRESS_MASK, uint160), address))
     return committee
 
 
@@ -613,12 +625,13 @@ def agentsForModel(model_id: bytes32) -> DynArray[address, MAX_AGENTS_PER_MODEL]
     @return DynArray Eligible agents in the order they joined the model.
     """
     n: uint256 = self._model_stats[model_id] & MASK32
+    min_weight: uint256 = max(self.min_stake, 1)
     out: DynArray[address, MAX_AGENTS_PER_MODEL] = []
     for i: uint256 in range(1, MAX_AGENTS_PER_MODEL + 1):
         if i > n:
             break
         leaf: uint256 = self._leaves[model_id][i]
-        if leaf >> 160 != 0:
+        if leaf >> 160 >= min_weight:
             out.append(convert(convert(leaf & ADDRESS_MASK, uint160), address))
     return out
 
@@ -627,6 +640,8 @@ def agentsForModel(model_id: bytes32) -> DynArray[address, MAX_AGENTS_PER_MODEL]
 @view
 def eligibleCount(model_id: bytes32) -> uint256:
     """
+    @dev Counts the agents with a weight in the model's tree; after the owner
+         raises `min_stake`, agents below it count until they are poked.
     @notice How many agents are eligible for a model.
     @param model_id The model.
     @return uint256 The count.

