@@ -106,9 +106,11 @@ class Devnet:
         self.anvil = Anvil(block_time=1, port=a.rpc_port, accounts=20).start()
         print(f"anvil       {self.anvil.url} (chain id {self.anvil.chain_id}, 1 s blocks)")
         self.net = LocalNet(self.anvil, self.workdir, params=Params())
-        record = ROOT / "deployments" / f"{self.anvil.chain_id}.json"
-        shutil.copy(self.net.deployment_path, record)
-        print(f"contracts   {record.relative_to(ROOT)}")
+        record = self.net.deployment_path
+        if not a.tiny:  # the CLI's default record, so `--deployment` can be left out
+            record = ROOT / "deployments" / f"{self.anvil.chain_id}.json"
+            shutil.copy(self.net.deployment_path, record)
+        print(f"contracts   {record}")
         for name in ("ModelRegistry", "AgentStaking", "TaskMarket"):
             print(f"  {name:<13} {self.net.deployment[name].address}")
 
@@ -118,7 +120,8 @@ class Devnet:
             print(f"model       {alias:<22} 0x{self.model_ids[alias].hex()}")
         aliases = {k: "0x" + v.hex() for k, v in self.model_ids.items()}
         aliases["minilm"] = aliases["minilm-embedding"]
-        (STATE_DIR / "models.json").write_text(json.dumps(aliases, indent=2) + "\n")
+        aliases_file = self.workdir / "models.json" if a.tiny else STATE_DIR / "models.json"
+        aliases_file.write_text(json.dumps(aliases, indent=2) + "\n")
 
         ids = list(self.model_ids.values())
         for i in range(a.workers):

@@ -50,7 +50,43 @@ def add_commands(subparsers: Any) -> None:
     run.add_argument("--threads", type=int, default=None)
     run.add_argument("--provider", action="append", default=None, help="cpu, cuda, tensorrt")
     run.set_defaults(func=cmd_run)
+
+    reg = sub.add_parser("register", help="register a package's id and manifest on chain")
+    reg.add_argument("package", type=Path)
+    reg.add_argument("--rpc", action="append", required=True, metavar="URL")
+    reg.add_argument("--deployment", metavar="FILE", help="default: deployments/<chain_id>.json")
+    reg.add_argument("--keystore", required=True, metavar="FILE", help="publisher keystore")
+    reg.add_argument("--password-file", metavar="FILE")
+    reg.add_argument(
+        "--manifest-uri", help="where others can fetch the manifest (default: a file:// URI)"
+    )
+    reg.set_defaults(func=cmd_register)
     model.set_defaults(func=lambda args: model.print_help() or 2)
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    """Register the package's model id with its kind and manifest URI (idempotent)."""
+    from oracles.chain.keys import load_keystore
+    from oracles.cli_common import Chain
+    from oracles.package import load_package
+
+    package = load_package(args.package)
+    model_id = bytes.fromhex(package.model_id[2:])
+    chain = Chain(args.rpc, args.deployment)
+    info = chain.call("ModelRegistry", "modelInfo", model_id)
+    status = int(info[2])
+    if status == 1:
+        print(f"{package.model_id} is already registered (kind {info[1]}), nothing sent")
+        return 0
+    if status == 2:
+        raise UsageError(f"{package.model_id} was deprecated on this chain; export a new package")
+    uri = args.manifest_uri or (args.package.resolve() / "manifest.json").as_uri()
+    account = load_keystore(args.keystore, password_file=args.password_file)
+    receipt = chain.send(
+        account, "ModelRegistry", "registerModel", model_id, package.kind_code, uri
+    )
+    print(f"registered {package.model_id} ({package.kind}) tx {receipt['transactionHash']}")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

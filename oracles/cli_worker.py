@@ -8,6 +8,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from oracles.cli_common import (
     Chain,
     add_chain_args,
@@ -160,7 +162,7 @@ def _status(args: argparse.Namespace) -> int:
     ) = info
     print(f"agent        {agent}")
     print(f"status       {STATUS.get(int(status), status)}")
-    print(f"signer       {signer}")
+    print(f"signer       {to_checksum_address(signer)}")
     print(f"stake        {format_eth(stake)}")
     print(
         f"unbonding    {format_eth(pending)}"
