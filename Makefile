@@ -33,8 +33,9 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# The whole network locally until Ctrl-C (`agentnet demo` walks one task in-process).
 demo: setup
-	$(BIN)/agentnet demo
+	$(BIN)/agentnet devnet
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

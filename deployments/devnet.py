@@ -73,7 +73,7 @@ def ensure_packages(models_dir: Path, tiny: bool) -> dict[str, Path]:
                 shutil.copytree(built, folder)
             else:
                 print(f"exporting {preset} ({kind}) to {folder} (once; cached)", flush=True)
-                from model_export import export
+                from model_export.export import export
 
                 export(preset, kind, folder)
         out[alias] = folder
@@ -195,20 +195,27 @@ class Devnet:
             },
         )
         post("generation", "smollm2", {"prompt": "What is Ethereum?", "max_new_tokens": 24})
-        post("invalid input (fails on purpose)", "minilm-embedding", b"this is not JSON")
+        post(
+            "invalid input (fails on purpose: agents agree on a canonical error)",
+            "minilm-embedding",
+            b"this is not JSON",
+        )
         topics = ["proof of stake", "commit-reveal schemes", "ONNX"]
         maps = [
             post(
                 f"map: explain {t}",
                 "smollm2",
-                {"prompt": f"In one sentence, what is {t}?", "max_new_tokens": 24},
+                {"prompt": f"Question: what is {t}?\nAnswer:", "max_new_tokens": 24},
             )
             for t in topics
         ]
         post(
             "reduce: summary of the three map outputs",
             "smollm2",
-            {"prompt": "Summarize these notes in one sentence:\n{parents}", "max_new_tokens": 32},
+            {
+                "prompt": "Notes:\n{parents}\n\nIn one sentence, these notes are about",
+                "max_new_tokens": 32,
+            },
             parents=maps,
         )
         return posted
