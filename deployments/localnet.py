@@ -76,12 +76,7 @@ class LocalNet:
         return self.anvil.url
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
-        c = self.deployment[contract]
-        raw = self.rpc.call(
-            "eth_call",
-            [{"to": c.address, "data": "0x" + c.encode(function, *args).hex()}, "latest"],
-        )
-        return c.decode_output(function, raw)
+        return self.deployment[contract].call(self.rpc, function, *args)
 
     def send(
         self, account: LocalAccount, contract: str, function: str, *args: Any, value: int = 0
@@ -256,22 +251,9 @@ class LocalNet:
     def finalized_output(self, task_id: int) -> tuple[int, bytes]:
         """(status, output) from the task's TaskFinalized event."""
         market = self.deployment["TaskMarket"]
-        logs = self.rpc.call(
-            "eth_getLogs",
-            [
-                {
-                    "address": market.address,
-                    "fromBlock": hex(self.deployment.block),
-                    "toBlock": "latest",
-                    "topics": [
-                        market.topic("TaskFinalized"),
-                        "0x" + task_id.to_bytes(32, "big").hex(),
-                    ],
-                }
-            ],
-        )
-        if not logs:
+        topic = "0x" + task_id.to_bytes(32, "big").hex()
+        events = market.logs(self.rpc, "TaskFinalized", topic, from_block=self.deployment.block)
+        if not events:
             raise LookupError(f"task {task_id} is not finalized")
-        event = market.decode_log(Log.from_rpc(logs[-1]))
-        assert event is not None
+        event = events[-1]
         return int(event.args["status"]), bytes(event.args["output"])

@@ -80,12 +80,7 @@ class Chain:
                 )
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
-        c = self.deployment[contract]
-        raw = self.rpc.call(
-            "eth_call",
-            [{"to": c.address, "data": "0x" + c.encode(function, *args).hex()}, "latest"],
-        )
-        return c.decode_output(function, raw)
+        return self.deployment[contract].call(self.rpc, function, *args)
 
     def send(self, account: Any, contract: str, function: str, *args: Any, value: int = 0) -> Any:
         from oracles.chain.sender import send_sync

@@ -95,21 +95,9 @@ def decode_output(output: bytes) -> str:
 
 
 def _events(chain: Chain, task_id: int, event: str) -> list[Any]:
-    from oracles.chain.follower import Log
-
     market = chain.deployment["TaskMarket"]
-    logs = chain.rpc.call(
-        "eth_getLogs",
-        [
-            {
-                "address": market.address,
-                "fromBlock": hex(chain.deployment.block),
-                "toBlock": "latest",
-                "topics": [market.topic(event), "0x" + task_id.to_bytes(32, "big").hex()],
-            }
-        ],
-    )
-    return [e for e in (market.decode_log(Log.from_rpc(raw)) for raw in logs) if e is not None]
+    topic = "0x" + task_id.to_bytes(32, "big").hex()
+    return market.logs(chain.rpc, event, topic, from_block=chain.deployment.block)
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from web3.contract import Contract as Web3Contract
 from oracles.chain.abi import DecodedEvent, EventDecoder, event_topics
 from oracles.chain.errors import ChainError
 from oracles.chain.follower import Log
+from oracles.chain.rpc import SyncRpcClient
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
 
@@ -62,6 +63,31 @@ class Contract:
     def encode(self, function: str, *args: Any) -> bytes:
         """Calldata for ``function(*args)``."""
         return bytes.fromhex(self._web3.encode_abi(function, list(args))[2:])
+
+    def call(self, rpc: SyncRpcClient, function: str, *args: Any, block: str = "latest") -> Any:
+        """``eth_call`` ``function(*args)`` through a blocking client and decode the result."""
+        data = "0x" + self.encode(function, *args).hex()
+        return self.decode_output(
+            function, rpc.call("eth_call", [{"to": self.address, "data": data}, block])
+        )
+
+    def logs(
+        self, rpc: SyncRpcClient, event: str, *indexed: str | None, from_block: int = 0
+    ) -> list[DecodedEvent]:
+        """Decoded ``event`` logs of this contract, filtered by indexed topics (0x hex)."""
+        raw = rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "address": self.address,
+                    "fromBlock": hex(from_block),
+                    "toBlock": "latest",
+                    "topics": [self.topic(event), *indexed],
+                }
+            ],
+        )
+        decoded = (self.decode_log(Log.from_rpc(entry)) for entry in raw)
+        return [e for e in decoded if e is not None]
 
     def decode_output(self, function: str, data: bytes | str) -> Any:
         """Decode the return data of ``function``: one value, or a tuple for several."""

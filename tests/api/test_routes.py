@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 from tests.api.conftest import Network
 from tests.api.helpers import get, http, wait_for
@@ -75,12 +76,22 @@ def test_list_filters_and_cursor_pagination(network: Network) -> None:
 
 
 def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
-    agents = get(f"{network.url}/api/agents")["items"]
+    # Other tests may have just posted tasks: let them settle and the indexer catch up.
+    deadline = time.time() + 60
+    while True:
+        agents = get(f"{network.url}/api/agents")["items"]
+        claimable = {
+            a["address"]: int(network.net.call("TaskMarket", "claimable", a["address"]))
+            for a in agents
+        }
+        if all(int(a["earnings"]) == claimable[a["address"]] for a in agents):
+            break
+        assert time.time() < deadline, (agents, claimable)
+        time.sleep(1)
     owners = {a.owner.address for a in network.net.agents}
     assert {a["address"] for a in agents} == owners
     for a in agents:
-        claimable = int(network.net.call("TaskMarket", "claimable", a["address"]))
-        assert int(a["earnings"]) == claimable  # nobody withdrew
+        assert int(a["earnings"]) == claimable[a["address"]]  # nobody withdrew
         agreed, disagreed, missed = network.net.call("TaskMarket", "reputation", a["address"])
         assert a["reputation"] == {"agreed": agreed, "disagreed": disagreed, "missed": missed}
         assert int(a["stake"]) == int(network.net.call("AgentStaking", "stakeOf", a["address"]))

@@ -35,8 +35,15 @@ def _tiny_packages_first(packages: dict[str, Path]) -> Iterator[None]:
     titanoboa's pytest plugin opens a chain snapshot around each fixture's setup; a
     session fixture first created inside a test would close out of order.
     """
+    # Other suites' session networks (e.g. tests/api) may outlive this one: only
+    # what appeared while these tests ran counts.
+    before = {pid for pid, _ in iter_children()}
     yield
-    strays = [(pid, cmd) for pid, cmd in iter_children() if "anvil" in cmd or " worker " in cmd]
+    strays = [
+        (pid, cmd)
+        for pid, cmd in iter_children()
+        if pid not in before and ("anvil" in cmd or " worker " in cmd)
+    ]
     assert not strays, f"processes left running: {strays}"
 
 

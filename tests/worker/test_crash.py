@@ -33,6 +33,8 @@ PLANS = [
     ["committed", "reveal_sent"],
     ["computed"],
     ["commit_sent", "reveal_sent"],
+    ["computed", "commit_sent"],
+    ["committed"],
 ]
 
 
