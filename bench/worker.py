@@ -12,6 +12,7 @@ inference), read from the workers' SQLite files and JSON logs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sqlite3
 import statistics
@@ -48,6 +49,33 @@ def _package(given: str | None) -> Path:
     return tiny_package(ROOT / ".agentnet" / "models" / "tiny-build", "embedding")
 
 
+async def _post(net: LocalNet, model: bytes, tasks: int, rate: float) -> list[int]:
+    """Post ``tasks`` tasks at ``rate`` per second without waiting for each receipt."""
+    from oracles.chain.follower import Log
+    from oracles.chain.rpc import AsyncRpcClient
+    from oracles.chain.sender import TxSender
+
+    market = net.deployment["TaskMarket"]
+    fee = net.params.min_fee_per_agent * 3 * 10
+    async with AsyncRpcClient(net.url) as rpc:
+        sender = TxSender(rpc, net.requester)
+        pending = []
+        began = time.time()
+        for i in range(tasks):
+            data = json.dumps({"text": f"benchmark sentence number {i}"}).encode()
+            call = market.encode("createTask", model, data, 3, 2, [])
+            pending.append(asyncio.create_task(sender.send(market.address, call, fee)))
+            await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.time()))
+        receipts = await asyncio.gather(*pending)
+    ids = []
+    for receipt in receipts:
+        for raw in receipt["logs"]:
+            event = market.decode_log(Log.from_rpc(raw))
+            if event is not None and event.name == "TaskCreated":
+                ids.append(int(event.args["task_id"]))
+    return ids
+
+
 def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="agentnet-bench-worker-"))
     with Anvil(block_time=1) as anvil:
@@ -65,14 +93,8 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
                 if all(p.exists() and "worker.started" in p.read_text() for p in logs):
                     break
                 time.sleep(0.5)
-            ids = []
-            began = time.time()
-            for i in range(tasks):
-                ids.append(net.create_task(model, {"text": f"benchmark sentence number {i}"}))
-                pause = began + (i + 1) / rate - time.time()
-                if pause > 0:
-                    time.sleep(pause)
-            net.wait_phases(ids, timeout=300)
+            ids = asyncio.run(_post(net, model, tasks, rate))
+            net.wait_phases(ids, timeout=600)
         finally:
             net.stop_workers()
 
