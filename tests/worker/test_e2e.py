@@ -19,7 +19,9 @@ import pytest
 from deployments.params import Params
 from tests.worker.helpers import PHASE_SUCCEEDED, Net, NetFactory, as_bytes, expected
 
-MODELS = ("embedding", "classification", "generation")
+# The real all-MiniLM-L6-v2 packages (exported once per session) and the tiny generator.
+EMB, CLS = "minilm-embedding", "minilm-classification"
+MODELS = (EMB, CLS, "generation")
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +81,13 @@ def test_mixed_tasks_finalize_with_engine_outputs_and_fees(e2e: Net) -> None:
         "x",
     ]
     labels = ["fox", "chain", "hello", "numbers"]
-    posted: list[tuple[str, dict[str, Any] | bytes]] = [("embedding", {"text": t}) for t in texts]
-    posted += [("classification", {"text": t, "labels": labels}) for t in texts[:6]]
+    posted: list[tuple[str, dict[str, Any] | bytes]] = [(EMB, {"text": t}) for t in texts]
+    posted += [(CLS, {"text": t, "labels": labels}) for t in texts[:6]]
     posted += [
-        ("embedding", b"\xff\xfe this is not JSON"),
-        ("classification", b"{not json either"),
-        ("classification", {"text": "no labels given"}),
-        ("embedding", {"prompt": "the wrong field"}),
+        (EMB, b"\xff\xfe this is not JSON"),
+        (CLS, b"{not json either"),
+        (CLS, {"text": "no labels given"}),
+        (EMB, {"prompt": "the wrong field"}),
     ]
     tasks: dict[int, tuple[str, bytes]] = {}
     for model, task_input in posted:
@@ -93,7 +95,7 @@ def test_mixed_tasks_finalize_with_engine_outputs_and_fees(e2e: Net) -> None:
         tasks[task_id] = (model, as_bytes(task_input))
     parent_ids = [list(tasks)[len(texts)], list(tasks)[0]]  # a classification, an embedding
     child_input = {"text": "summary of {parents} for the requester"}
-    child = net.create_task(ids["embedding"], child_input, parents=parent_ids)
+    child = net.create_task(ids[EMB], child_input, parents=parent_ids)
     all_ids = [*tasks, child]
 
     phases = net.wait_phases(all_ids, timeout=150)
@@ -111,8 +113,8 @@ def test_mixed_tasks_finalize_with_engine_outputs_and_fees(e2e: Net) -> None:
     status, output = net.finalized_output(child)
     assert status == 1
     parent_outputs = [outputs[p] for p in parent_ids]
-    assert output == expected(pkgs["embedding"], as_bytes(child_input), parent_outputs)
-    assert output != expected(pkgs["embedding"], as_bytes(child_input))
+    assert output == expected(pkgs[EMB], as_bytes(child_input), parent_outputs)
+    assert output != expected(pkgs[EMB], as_bytes(child_input))
 
     assert_all_agreed(e2e, before, all_ids)
     # one commit and one reveal per member and task
