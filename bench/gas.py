@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import boa  # noqa: E402
-from eth_abi import encode  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
 from deployments.boa_deploy import deploy  # noqa: E402
 from deployments.boa_gas import measure  # noqa: E402
 from deployments.params import Params  # noqa: E402
+from oracles.protocol import commitment  # noqa: E402
 from tests.contracts.utils.protocol import sign_commit, sign_reveal  # noqa: E402
 
 ETHER = 10**18
@@ -99,15 +99,7 @@ class Network:
         committee = [str(a) for a in self.market.committeeOf(task_id)]
         result_hash = keccak(OUTPUT)
         salts = {m: os.urandom(32) for m in committee}
-        commits = {
-            m: keccak(
-                encode(
-                    ["uint256", "address", "bytes32", "bytes32"],
-                    [task_id, m, result_hash, salts[m]],
-                )
-            )
-            for m in committee
-        }
+        commits = {m: commitment(task_id, m, result_hash, salts[m]) for m in committee}
         address = self.market.address
         if batched:
             sigs = [
@@ -185,12 +177,7 @@ class Network:
             create += g
             for m in self.market.committeeOf(task_id):
                 salt = os.urandom(32)
-                c = keccak(
-                    encode(
-                        ["uint256", "address", "bytes32", "bytes32"],
-                        [task_id, str(m), result_hash, salt],
-                    )
-                )
+                c = commitment(task_id, str(m), result_hash, salt)
                 items.append((task_id, str(m), salt, c))
         address = self.market.address
         _, commit_gas = measure(

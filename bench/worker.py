@@ -51,7 +51,6 @@ def _package(given: str | None) -> Path:
 
 async def _post(net: LocalNet, model: bytes, tasks: int, rate: float) -> list[int]:
     """Post ``tasks`` tasks at ``rate`` per second without waiting for each receipt."""
-    from oracles.chain.follower import Log
     from oracles.chain.rpc import AsyncRpcClient
     from oracles.chain.sender import TxSender
 
@@ -67,13 +66,12 @@ async def _post(net: LocalNet, model: bytes, tasks: int, rate: float) -> list[in
             pending.append(asyncio.create_task(sender.send(market.address, call, fee)))
             await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.time()))
         receipts = await asyncio.gather(*pending)
-    ids = []
-    for receipt in receipts:
-        for raw in receipt["logs"]:
-            event = market.decode_log(Log.from_rpc(raw))
-            if event is not None and event.name == "TaskCreated":
-                ids.append(int(event.args["task_id"]))
-    return ids
+    return [
+        int(event.args["task_id"])
+        for receipt in receipts
+        for event in market.receipt_events(receipt)
+        if event.name == "TaskCreated"
+    ]
 
 
 def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:

@@ -25,9 +25,8 @@ from web3 import Web3
 
 from deployments.artifacts import CONTRACT_NAMES, Artifact, compile_all
 from deployments.params import Params
+from oracles.chain.contracts import DEPLOYMENTS_DIR
 from oracles.errors import AgentnetError
-
-DEPLOYMENTS_DIR = Path(__file__).resolve().parent
 
 
 class DeployError(AgentnetError):

@@ -32,13 +32,12 @@ def _eth(wei: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import boa
-    from eth_abi import encode
     from eth_account import Account
     from eth_utils import keccak
 
     from deployments.boa_deploy import deploy
     from deployments.boa_gas import measure
-    from oracles.protocol import sign_commit, sign_reveal
+    from oracles.protocol import commitment, sign_commit, sign_reveal
 
     chain_id = boa.env.evm.patch.chain_id
 
@@ -93,15 +92,7 @@ def run(args: argparse.Namespace) -> int:
         plan = dict(zip(committee, outputs, strict=True))
         salts = {m: os.urandom(32) for m in committee}
         active = [m for m in committee if plan[m] is not None]
-        commits = {
-            m: keccak(
-                encode(
-                    ["uint256", "address", "bytes32", "bytes32"],
-                    [task_id, m, keccak(plan[m]), salts[m]],
-                )
-            )
-            for m in active
-        }
+        commits = {m: commitment(task_id, m, keccak(plan[m]), salts[m]) for m in active}
         _, gas = measure(
             market.commitBatch,
             [task_id] * len(active),

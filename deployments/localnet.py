@@ -24,7 +24,6 @@ from deployments.deploy import deploy
 from deployments.params import Params
 from oracles.chain.anvil import Anvil
 from oracles.chain.contracts import Deployment
-from oracles.chain.follower import Log
 from oracles.chain.keys import TEST_SCRYPT_N, create_keystore
 from oracles.chain.rpc import SyncRpcClient
 from oracles.chain.sender import send_sync
@@ -85,15 +84,7 @@ class LocalNet:
         return send_sync(self.url, account, c.address, c.encode(function, *args), value)
 
     def events(self, receipt: dict[str, Any], contract: str = "TaskMarket") -> list[Any]:
-        c = self.deployment[contract]
-        out = []
-        for raw in receipt["logs"]:
-            if Web3.to_checksum_address(raw["address"]) != c.address:
-                continue
-            decoded = c.decode_log(Log.from_rpc(raw))
-            if decoded is not None:
-                out.append(decoded)
-        return out
+        return self.deployment[contract].receipt_events(receipt)
 
     # --- setup ----------------------------------------------------------------------
     def register_model(self, package_dir: str | Path, kind: int | None = None) -> bytes:

@@ -122,13 +122,10 @@ def _create(args: argparse.Namespace) -> int:
         args.parent or [],
         value=fee,
     )
-    market = chain.deployment["TaskMarket"]
-    from oracles.chain.follower import Log
-
     task_id = next(
         int(e.args["task_id"])
-        for e in (market.decode_log(Log.from_rpc(raw)) for raw in receipt["logs"])
-        if e is not None and e.name == "TaskCreated"
+        for e in chain.deployment["TaskMarket"].receipt_events(receipt)
+        if e.name == "TaskCreated"
     )
     print(f"task {task_id} created (fee {format_eth(fee)}), tx {receipt['transactionHash']}")
     if args.wait:

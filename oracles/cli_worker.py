@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -62,9 +61,9 @@ def _worker(args: argparse.Namespace) -> int:
         engines[engine.model_id] = engine
     deployment = s["deployment"]
     if deployment is None:
-        deployment = str(Path(__file__).resolve().parent.parent / "deployments" / "%s.json")
-        chain = Chain(s["rpc"], None)
-        deployment = deployment % chain.chain_id
+        from oracles.chain.contracts import DEPLOYMENTS_DIR
+
+        deployment = str(DEPLOYMENTS_DIR / f"{Chain(s['rpc'], None).chain_id}.json")
     settings = WorkerSettings(
         rpc_urls=s["rpc"],
         deployment=deployment,

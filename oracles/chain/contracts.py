@@ -89,6 +89,15 @@ class Contract:
         decoded = (self.decode_log(Log.from_rpc(entry)) for entry in raw)
         return [e for e in decoded if e is not None]
 
+    def receipt_events(self, receipt: dict[str, Any]) -> list[DecodedEvent]:
+        """Decoded events this contract emitted in a transaction receipt (RPC form)."""
+        decoded = (
+            self.decode_log(Log.from_rpc(raw))
+            for raw in receipt.get("logs", [])
+            if to_checksum_address(raw["address"]) == self.address
+        )
+        return [e for e in decoded if e is not None]
+
     def decode_output(self, function: str, data: bytes | str) -> Any:
         """Decode the return data of ``function``: one value, or a tuple for several."""
         raw = bytes.fromhex(data[2:]) if isinstance(data, str) else data

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -99,7 +99,6 @@ class WorkerSettings:
     finalize_backoff: float = 4.0
     claim_threshold: int | None = None
     dishonest: bool = False  # test-only: reveal a wrong output
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Worker:
