@@ -146,13 +146,28 @@ class TxSender:
         self._chain_id: int | None = None
         self._inflight = 0
         self._fee_cache: tuple[float, tuple[int, int]] | None = None
+        self._from_mined = False
 
     # --- chain reads -------------------------------------------------------------
     async def resync_nonce(self) -> int:
-        """Reset the local nonce to the chain's pending transaction count."""
-        count = int(await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
+        """Reset the local nonce to the chain's pending transaction count (or, once after
+        :meth:`forget_pending`, to its mined count)."""
+        tag = "latest" if self._from_mined else "pending"
+        self._from_mined = False
+        count = int(await self.rpc.call("eth_getTransactionCount", [self.address, tag]), 16)
         self._nonce = count
         return count
+
+    def forget_pending(self) -> None:
+        """After a reorg, take the next nonce from the mined count, not the pending one.
+
+        A node that does not put a reorg's dropped transactions back in its pool (anvil)
+        leaves our later pending ones behind a nonce gap; the pending count would queue a
+        resubmission behind the same gap. A transaction at the mined count fills it (or,
+        if that nonce is still pending, is refused as an underpriced replacement and the
+        next resync falls back to the pending count).
+        """
+        self._from_mined = True
 
     async def market_fees(self) -> tuple[int, int]:
         """``(max_fee, priority_fee)`` for a transaction sent now.

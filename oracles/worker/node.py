@@ -55,26 +55,6 @@ _SUBMISSION: contextvars.ContextVar[tuple[str, list[int], float]] = contextvars.
 )
 
 
-class _WorkerSender(TxSender):
-    """The worker's sender: after a reorg, its next nonce is the chain's mined count.
-
-    The pending count would count our transactions stranded behind a dropped one, so
-    a resubmission would queue behind the same gap. A new transaction at the mined
-    count fills the gap (or, if that nonce is still pending, is refused as an
-    underpriced replacement and the sender falls back to the pending count).
-    """
-
-    reorged = False
-
-    async def resync_nonce(self) -> int:
-        if not self.reorged:
-            return await super().resync_nonce()
-        self.reorged = False
-        mined = await self.rpc.call("eth_getTransactionCount", [self.address, "latest"])
-        self._nonce = int(mined, 16)
-        return self._nonce
-
-
 class WorkerError(AgentnetError):
     """The worker cannot start or go on (bad setup, not an agent, model mismatch)."""
 
@@ -148,7 +128,7 @@ class Worker:
             await self._check_identity()
             conn = open_db(s.db)
             self.store = TaskStore(conn)
-            self.sender = _WorkerSender(rpc, self.signer, on_sent=self._on_sent)
+            self.sender = TxSender(rpc, self.signer, on_sent=self._on_sent)
             self.follower = LogFollower(
                 rpc,
                 conn,
@@ -265,7 +245,7 @@ class Worker:
         # output and salt), from the first nonce the chain has not mined.
         for task in list(self._background):
             task.cancel()
-        self.sender.reorged = True
+        self.sender.forget_pending()
         self._wake.set()
 
     # --- the reconcile loop -----------------------------------------------------------
@@ -283,11 +263,11 @@ class Worker:
     async def reconcile_once(self) -> None:
         """One look at every open task: read the chain (concurrently), then act."""
         now = time.time()
+        busy = {task_id for task_id, _ in self._inflight}
         rows = [
             r
             for r in self.store.active()
-            if not any(key[0] == r.task_id for key in self._inflight)
-            and self._retry_at.get(r.task_id, 0.0) <= now
+            if r.task_id not in busy and self._retry_at.get(r.task_id, 0.0) <= now
         ]
         phases = await asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
         to_compute: list[TaskRow] = []
@@ -341,6 +321,7 @@ class Worker:
         done = "finalized" if phase == cv.PHASE_SUCCEEDED else "failed"
         self.store.set_state(row.task_id, done)
         self._ready_since.pop(row.task_id, None)
+        self._retry_at.pop(row.task_id, None)
         if not row.member:
             return
         self.metrics.tasks.labels(done).inc()
