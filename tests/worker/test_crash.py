@@ -53,7 +53,7 @@ def delayed(condition: Callable[[], bool], grace: float = 3.0) -> Callable[[], b
     return check
 
 
-def prepare(net: Net, point: str, task_id: int) -> bool:
+def prepare(net: Net, point: str, task_id: int, victim_dead: bool = False) -> bool:
     """Get ready for ``point``; False if the victim is already past it.
 
     For a ``*_sent`` point interval mining is paused (until the kill), so the
@@ -74,8 +74,9 @@ def prepare(net: Net, point: str, task_id: int) -> bool:
     signer = net.agent(VICTIM).signer.address
     pending = int(net.rpc("eth_getTransactionCount", [signer, "pending"]), 16)
     mined = int(net.rpc("eth_getTransactionCount", [signer, "latest"]), 16)
-    # Past it: done on chain, or the killed process already broadcast it (pending).
-    if net.member_state(task_id, VICTIM)[member] or pending > mined:
+    # Past it: done on chain, or (with the victim dead) the killed process already
+    # broadcast it. A running victim's pending transaction is the one to kill after.
+    if net.member_state(task_id, VICTIM)[member] or (victim_dead and pending > mined):
         set_mining(net, True)
         return False
     return True
@@ -159,7 +160,7 @@ def test_killed_worker_restarts_and_never_double_submits(nets: NetFactory) -> No
             kills.append(kill)
             # pause mining before the restart when the next kill needs it: a restarted
             # worker reveals at once, before this test could pause it afterwards
-            ready = following is not None and prepare(net, following, task_id)
+            ready = following is not None and prepare(net, following, task_id, victim_dead=True)
             offset = log.stat().st_size
             net.start(VICTIM)
             net.wait_started(NAME, offset)
