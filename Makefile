@@ -50,8 +50,11 @@ test-long: setup
 gas: setup
 	$(BIN)/python bench/gas.py
 
+# ruff, ruff format and mypy (strict on untyped defs): CI runs this before the tests.
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

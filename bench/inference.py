@@ -31,7 +31,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oracles.engine import Engine  # noqa: E402
+from oracles.engine import Engine
 
 SUBJECTS = ["The network", "A validator", "My cat", "The committee", "This recipe", "The model"]
 VERBS = ["finalized", "ignored", "reviewed", "rejected", "summarized", "celebrated"]

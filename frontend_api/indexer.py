@@ -135,9 +135,8 @@ class Indexer:
         market = self.deployment["TaskMarket"]
         for key in ("commit_window", "reveal_window", "min_fee_per_agent"):
             if ap.get_meta(self.conn, key) is None:
-                data = "0x" + market.encode(key).hex()
-                raw = await self.rpc.call("eth_call", [{"to": market.address, "data": data}])
-                ap.set_meta(self.conn, key, str(int(market.decode_output(key, raw))))
+                value = await market.acall(self.rpc, key)
+                ap.set_meta(self.conn, key, str(int(value)))
 
     async def poll_once(self) -> int:
         """One follower poll, then tell listeners. Returns the logs delivered."""

@@ -32,10 +32,7 @@ class Preparer:
         self.market = deployment["TaskMarket"]
 
     async def _call(self, contract: str, function: str, *args: Any) -> Any:
-        c = self.deployment[contract]
-        data = "0x" + c.encode(function, *args).hex()
-        raw = await self.rpc.call("eth_call", [{"to": c.address, "data": data}, "latest"])
-        return c.decode_output(function, raw)
+        return await self.deployment[contract].acall(self.rpc, function, *args)
 
     async def prepare(self, req: dict[str, Any], known_task: int) -> dict[str, Any]:
         """``req`` from :func:`validate.prepare_body`; ``known_task``: highest indexed id."""

@@ -19,10 +19,10 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from model_export import parity, sources  # noqa: E402
-from model_export import quantize as quant  # noqa: E402
-from oracles.errors import UsageError  # noqa: E402
-from oracles.package import write_manifest  # noqa: E402
+from model_export import parity, sources
+from model_export import quantize as quant
+from oracles.errors import UsageError
+from oracles.package import write_manifest
 
 TASKS = {
     "embedding": "feature-extraction",

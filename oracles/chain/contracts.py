@@ -22,7 +22,7 @@ from web3.contract import Contract as Web3Contract
 from oracles.chain.abi import DecodedEvent, EventDecoder, event_topics
 from oracles.chain.errors import ChainError
 from oracles.chain.follower import Log
-from oracles.chain.rpc import SyncRpcClient
+from oracles.chain.rpc import AsyncRpcClient, SyncRpcClient
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
 
@@ -70,6 +70,17 @@ class Contract:
         return self.decode_output(
             function, rpc.call("eth_call", [{"to": self.address, "data": data}, block])
         )
+
+    async def acall(
+        self, rpc: AsyncRpcClient, function: str, *args: Any, block: str = "latest"
+    ) -> Any:
+        """``eth_call`` ``function(*args)`` through an asyncio client and decode the result.
+
+        The one async read path: the worker, the API's preparer and its indexer use it.
+        """
+        data = "0x" + self.encode(function, *args).hex()
+        raw = await rpc.call("eth_call", [{"to": self.address, "data": data}, block])
+        return self.decode_output(function, raw)
 
     def logs(
         self, rpc: SyncRpcClient, event: str, *indexed: str | None, from_block: int = 0

@@ -154,7 +154,10 @@ class AsyncRpcClient(_Base):
         return self._session
 
     async def call(
-        self, method: str, params: Sequence[Any] = (), timeout: float | None = None
+        self,
+        method: str,
+        params: Sequence[Any] = (),
+        timeout: float | None = None,  # noqa: ASYNC109 (per HTTP request, not a caller deadline)
     ) -> Any:
         """Send one request; retry transport failures across URLs; return ``result``."""
         body = self._body(method, params)

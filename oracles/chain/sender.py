@@ -103,7 +103,7 @@ def revert_reason(exc: RpcError) -> str | None:
                 return str(decode(["string"], raw[4:])[0])
             if raw[:4] == _PANIC_SELECTOR:
                 return f"panic 0x{decode(['uint256'], raw[4:])[0]:02x}"
-        except Exception:  # noqa: BLE001 - undecodable data: fall back to the message
+        except Exception:
             pass
     message = exc.rpc_message
     if ":" in message and "revert" in message.lower():
@@ -349,7 +349,7 @@ class TxSender:
             await self.simulate(to, data, value, block=block)
         except SimulationReverted as exc:
             return exc.reason
-        except Exception:  # noqa: BLE001 - only a hint for the error message
+        except Exception:
             return None
         return None
 

@@ -64,12 +64,7 @@ class ChainView:
         self.registry = deployment["ModelRegistry"]
 
     async def call(self, contract_name: str, function: str, *args: Any) -> Any:
-        contract = self.deployment[contract_name]
-        data = contract.encode(function, *args)
-        raw = await self.rpc.call(
-            "eth_call", [{"to": contract.address, "data": "0x" + data.hex()}, "latest"]
-        )
-        return contract.decode_output(function, raw)
+        return await self.deployment[contract_name].acall(self.rpc, function, *args)
 
     async def phase(self, task_id: int) -> int:
         return int(await self.call("TaskMarket", "taskPhase", task_id))

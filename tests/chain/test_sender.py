@@ -138,18 +138,23 @@ def test_fee_bump_replaces_a_held_transaction(
                 await asyncio.sleep(0.05)
             emitter = Contract("Emitter", deploying.result(), emitter_artifact["abi"])
             sent: list[SentTx] = []
+            first_sent = asyncio.Event()
+
+            def on_sent(tx: SentTx) -> None:
+                sent.append(tx)
+                first_sent.set()
+
             sender = TxSender(
                 rpc,
                 account,
                 fees=FeePolicy(bump_after_blocks=2),
                 poll_interval=0.05,
-                on_sent=sent.append,
+                on_sent=on_sent,
             )
             sending = asyncio.create_task(
                 sender.send(emitter.address, emitter.encode("ping", 1, "bump"))
             )
-            while not sent:
-                await asyncio.sleep(0.01)
+            await first_sent.wait()
             # Base fee jumps above what the first tx pays: it stays in the pool, unmined.
             await rpc.call("anvil_setNextBlockBaseFeePerGas", [hex(sent[0].max_fee * 4)])
             while not sending.done():
