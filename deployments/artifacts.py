@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployments.plan import CONTRACT_NAMES
+
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-CONTRACT_NAMES = ("ModelRegistry", "AgentStaking", "TaskMarket")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Deploy the three contracts on titanoboa's in-process EVM.
+"""Deploy the protocol on titanoboa's in-process EVM, following :mod:`deployments.plan`.
 
-The contract tests, the gas benchmark and the in-process demo all deploy through
-:func:`deploy`, so the deploy path they exercise is the one users run.
+Used by the contract tests, the gas benchmark and the in-process demo. Users deploy
+to a chain with :mod:`deployments.deploy`, which follows the same plan (order,
+constructor arguments, wiring), so what the tests deploy is what users deploy.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import boa
 
 from deployments.params import Params
+from deployments.plan import CONTRACT_NAMES, constructor_args, wiring
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 
@@ -32,22 +34,22 @@ def load_partial(name: str) -> Any:
 
 
 def deploy(params: Params | None = None, owner: str | None = None) -> Protocol:
-    """Deploy and wire ModelRegistry, AgentStaking and TaskMarket."""
+    """Deploy and wire the protocol's contracts as the plan says, from ``owner``."""
     params = params or Params()
     owner = owner or boa.env.eoa
+    contracts: dict[str, Any] = {}
+    addresses: dict[str, str] = {}
     with boa.env.prank(owner):
-        registry = load_partial("ModelRegistry").deploy()
-        staking = load_partial("AgentStaking").deploy(
-            registry.address, params.min_stake, params.unbonding_period
-        )
-        market = load_partial("TaskMarket").deploy(
-            registry.address,
-            staking.address,
-            params.min_fee_per_agent,
-            params.commit_window,
-            params.reveal_window,
-            params.slash_missed,
-            params.slash_wrong,
-        )
-        staking.setMarket(market.address)
-    return Protocol(registry, staking, market, owner, params)
+        for name in CONTRACT_NAMES:
+            args = constructor_args(name, params, addresses)
+            contracts[name] = load_partial(name).deploy(*args)
+            addresses[name] = str(contracts[name].address)
+        for call in wiring(addresses):
+            getattr(contracts[call.contract], call.function)(*call.args)
+    return Protocol(
+        contracts["ModelRegistry"],
+        contracts["AgentStaking"],
+        contracts["TaskMarket"],
+        owner,
+        params,
+    )

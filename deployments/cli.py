@@ -11,8 +11,6 @@ from oracles.errors import UsageError
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from web3 import Web3
-
     from deployments.deploy import deploy
     from deployments.params import Params
     from oracles.chain.keys import load_keystore
@@ -25,10 +23,9 @@ def _deploy(args: argparse.Namespace) -> int:
         except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
             raise UsageError(f"cannot use parameters from {args.params}: {exc}") from exc
     account = load_keystore(args.keystore, password_file=args.password_file)
-    w3 = Web3(Web3.HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
-    if not w3.is_connected():
-        raise UsageError(f"no JSON-RPC node answers at {args.rpc}")
-    result = deploy(w3, account, params, Path(args.out) if args.out else None, force=args.force)
+    result = deploy(
+        args.rpc, account, params, Path(args.out) if args.out else None, force=args.force
+    )
     if result.reused:
         print(f"{result.path}: already deployed on chain {result.record['chain_id']}, nothing sent")
     else:

@@ -6,6 +6,10 @@ The record has exactly the shape PROTOCOL.md pins::
      "contracts": {"ModelRegistry": {"address": "0x..", "abi": [..]},
                    "AgentStaking": {...}, "TaskMarket": {...}}}
 
+Every transaction goes through the chain layer's ``TxSender`` (simulated, signed,
+fee-bumped, waited for), in the order and with the constructor arguments of
+:mod:`deployments.plan`, which the titanoboa deploy used by the tests follows too.
+
 Deploying is idempotent: when the record exists and the code at its addresses is
 the code we compile now, nothing is sent. A record whose addresses hold no code
 (a devnet that was restarted) is replaced; one whose addresses hold other code is
@@ -15,17 +19,24 @@ accident.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from eth_utils.abi import collapse_if_tuple
 
-from deployments.artifacts import CONTRACT_NAMES, Artifact, compile_all
+from deployments.artifacts import Artifact, compile_all
 from deployments.params import Params
-from oracles.chain.contracts import DEPLOYMENTS_DIR
+from deployments.plan import CONTRACT_NAMES, constructor_args, wiring
+from oracles.chain.contracts import DEPLOYMENTS_DIR, Contract
+from oracles.chain.errors import ChainError
+from oracles.chain.rpc import AsyncRpcClient
+from oracles.chain.sender import TxSender
 from oracles.errors import AgentnetError
 
 
@@ -44,14 +55,17 @@ def record_path(chain_id: int, out_dir: Path | None = None) -> Path:
     return (out_dir or DEPLOYMENTS_DIR) / f"{chain_id}.json"
 
 
-def _code_state(w3: Web3, record: dict[str, Any], artifacts: dict[str, Artifact]) -> str:
+async def _code_state(
+    rpc: AsyncRpcClient, record: dict[str, Any], artifacts: dict[str, Artifact]
+) -> str:
     """'match' when every address holds our code, 'empty' when none holds code, else 'other'."""
     states = []
     for name in CONTRACT_NAMES:
         entry = record.get("contracts", {}).get(name)
-        if not entry:
+        if not entry or "address" not in entry:
             return "other"
-        code = bytes(w3.eth.get_code(Web3.to_checksum_address(entry["address"])))
+        raw = await rpc.call("eth_getCode", [entry["address"], "latest"])
+        code = bytes.fromhex(str(raw).removeprefix("0x"))
         if not code:
             states.append("empty")
         elif code.startswith(artifacts[name].runtime):
@@ -65,52 +79,32 @@ def _code_state(w3: Web3, record: dict[str, Any], artifacts: dict[str, Artifact]
     return "other"
 
 
-def _send(w3: Web3, account: LocalAccount, tx: dict[str, Any]) -> dict[str, Any]:
-    tx = dict(tx)
-    tx.setdefault("from", account.address)
-    tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
-    tx["chainId"] = w3.eth.chain_id
-    base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-    priority = int(w3.eth.max_priority_fee)
-    tx["maxPriorityFeePerGas"] = priority
-    tx["maxFeePerGas"] = 2 * base_fee + priority
-    tx["gas"] = int(w3.eth.estimate_gas(tx) * 12 // 10)
-    signed = account.sign_transaction(tx)
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
-    if receipt.get("status") != 1:
-        raise DeployError(f"transaction {tx_hash.hex()} reverted")
-    return receipt
+def initcode(artifact: Artifact, args: Sequence[object]) -> bytes:
+    """Creation code followed by the ABI-encoded constructor arguments."""
+    ctor = next((i for i in artifact.abi if i.get("type") == "constructor"), None)
+    types = [collapse_if_tuple(i) for i in (ctor or {}).get("inputs", [])]
+    return artifact.bytecode + (encode(types, list(args)) if types else b"")
 
 
-def _deploy_one(
-    w3: Web3, account: LocalAccount, artifact: Artifact, args: list[Any]
-) -> tuple[str, int]:
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx = factory.constructor(*args).build_transaction({"from": account.address, "gas": 0})
-    tx.pop("gas", None)
-    receipt = _send(w3, account, {"data": tx["data"], "value": 0})
-    return str(receipt["contractAddress"]), int(receipt["blockNumber"])
-
-
-def deploy(
-    w3: Web3,
+async def deploy_async(
+    rpc: AsyncRpcClient,
     account: LocalAccount,
     params: Params | None = None,
     out_dir: Path | None = None,
     force: bool = False,
 ) -> DeployResult:
-    """Deploy and wire the three contracts unless a matching record exists."""
+    """Deploy and wire the contracts as :mod:`deployments.plan` says, unless a matching
+    record exists; every transaction is simulated, signed and sent by ``TxSender``."""
     params = params or Params()
     artifacts = compile_all()
-    chain_id = int(w3.eth.chain_id)
+    chain_id = await rpc.chain_id()
     path = record_path(chain_id, out_dir)
     if path.exists() and not force:
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise DeployError(f"cannot read {path}: {exc}") from exc
-        state = _code_state(w3, record, artifacts)
+        state = await _code_state(rpc, record, artifacts)
         if state == "match":
             return DeployResult(record=record, path=path, reused=True)
         if state == "other":
@@ -119,37 +113,30 @@ def deploy(
                 "pass --force to deploy anew and overwrite it"
             )
 
-    registry, block = _deploy_one(w3, account, artifacts["ModelRegistry"], [])
-    staking, _ = _deploy_one(
-        w3,
-        account,
-        artifacts["AgentStaking"],
-        [registry, params.min_stake, params.unbonding_period],
-    )
-    market, _ = _deploy_one(
-        w3,
-        account,
-        artifacts["TaskMarket"],
-        [
-            registry,
-            staking,
-            params.min_fee_per_agent,
-            params.commit_window,
-            params.reveal_window,
-            params.slash_missed,
-            params.slash_wrong,
-        ],
-    )
-    staking_contract = w3.eth.contract(address=staking, abi=artifacts["AgentStaking"].abi)
-    data = staking_contract.encode_abi("setMarket", args=[market])
-    _send(w3, account, {"to": staking, "data": data, "value": 0})
+    sender = TxSender(rpc, account, poll_interval=0.1)
+    addresses: dict[str, str] = {}
+    first_block = 0
+    for name in CONTRACT_NAMES:
+        args = constructor_args(name, params, addresses)
+        try:
+            address, receipt = await sender.deploy(initcode(artifacts[name], args))
+        except ChainError as exc:
+            raise DeployError(f"deploying {name} failed: {exc}") from exc
+        addresses[name] = address
+        first_block = first_block or int(receipt["blockNumber"], 16)
+    for call in wiring(addresses):
+        contract = Contract(call.contract, addresses[call.contract], artifacts[call.contract].abi)
+        try:
+            await sender.send(contract.address, contract.encode(call.function, *call.args))
+        except ChainError as exc:
+            raise DeployError(f"{call.contract}.{call.function} failed: {exc}") from exc
 
     record = {
         "chain_id": chain_id,
-        "block": block,
+        "block": first_block,
         "contracts": {
-            name: {"address": address, "abi": artifacts[name].abi}
-            for name, address in zip(CONTRACT_NAMES, (registry, staking, market), strict=True)
+            name: {"address": addresses[name], "abi": artifacts[name].abi}
+            for name in CONTRACT_NAMES
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,3 +144,19 @@ def deploy(
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     tmp.replace(path)
     return DeployResult(record=record, path=path, reused=False)
+
+
+def deploy(
+    rpc_urls: str | list[str],
+    account: LocalAccount,
+    params: Params | None = None,
+    out_dir: Path | None = None,
+    force: bool = False,
+) -> DeployResult:
+    """:func:`deploy_async` from blocking code (the CLI, the devnet)."""
+
+    async def main() -> DeployResult:
+        async with AsyncRpcClient(rpc_urls) as rpc:
+            return await deploy_async(rpc, account, params, out_dir, force)
+
+    return asyncio.run(main())

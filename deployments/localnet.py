@@ -18,7 +18,6 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
 from deployments.deploy import deploy
 from deployments.params import Params
@@ -62,8 +61,7 @@ class LocalNet:
         self.deployer = Account.from_key(keys[0])
         self.requester = Account.from_key(keys[1])
         self._funders = [Account.from_key(k) for k in keys[2:]]
-        w3 = Web3(Web3.HTTPProvider(self.anvil.url, request_kwargs={"timeout": 60}))
-        result = deploy(w3, self.deployer, self.params, out_dir=self.workdir)
+        result = deploy(self.anvil.url, self.deployer, self.params, out_dir=self.workdir)
         self.deployment_path = result.path
         self.deployment = Deployment.load(path=result.path)
         self.rpc = SyncRpcClient(self.anvil.url)

@@ -230,11 +230,9 @@ def test_bad_input_is_one_line_without_traceback(
 ) -> None:
     # A deployment record for this chain, so that commands get as far as their own checks.
     owner = Account.from_key(chain.private_keys[0])
-    from web3 import Web3
-
     from deployments.deploy import deploy
 
-    result = deploy(Web3(Web3.HTTPProvider(chain.url)), owner, out_dir=tmp_path)
+    result = deploy(chain.url, owner, out_dir=tmp_path)
     if args[0] != "model":
         args = [*args, "--rpc", chain.url, "--deployment", str(result.path)]
     proc = agentnet(*args, check=False)
