@@ -5,13 +5,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deployments.plan import CONTRACT_NAMES
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+# The sources to compile: the repository's contracts/, or another checkout's
+# (AGENTNET_CONTRACTS_DIR), e.g. to deploy a released version beside a newer tree.
+CONTRACTS_DIR = Path(
+    os.environ.get("AGENTNET_CONTRACTS_DIR")
+    or Path(__file__).resolve().parent.parent / "contracts"
+)
 
 
 @dataclass(frozen=True)

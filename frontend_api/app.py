@@ -98,9 +98,8 @@ class ApiServer:
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()
-            server = site._server
-            if server is not None and getattr(server, "sockets", None):
-                self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+            # The port the OS chose when asked for 0.
+            self.port = int(self._runner.addresses[0][1])
         except BaseException:
             await self.stop()
             raise

@@ -13,7 +13,9 @@ import json
 import math
 from typing import Any
 
-KINDS = {0: "embedding", 1: "classification", 2: "generation"}
+from oracles.protocol import ModelKind
+
+KINDS = {int(kind): kind.label for kind in ModelKind}
 FIRST_VALUES = 8
 
 

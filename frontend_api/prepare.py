@@ -15,9 +15,8 @@ from frontend_api.errors import Rejected
 from oracles.chain.contracts import Deployment
 from oracles.chain.errors import RpcError
 from oracles.chain.rpc import AsyncRpcClient
+from oracles.protocol import MAX_FEE, MAX_INPUT_BYTES
 
-MAX_INPUT_BYTES = 4_096
-MAX_FEE = 2**80 - 1
 # The committee draw's gas depends on the block's randomness, so the estimate made
 # against one block can fall short in the next: leave a wide margin.
 GAS_MARGIN_PERCENT = 50

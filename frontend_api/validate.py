@@ -13,6 +13,7 @@ from eth_utils.address import to_checksum_address
 from multidict import MultiMapping
 
 from frontend_api.errors import BadRequest
+from oracles.protocol import MAX_COMMITTEE, MAX_INPUT_BYTES, MAX_PARENTS
 
 INT64_MAX = 2**63 - 1
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -22,9 +23,8 @@ DIGITS_RE = re.compile(r"^[0-9]{1,19}$")
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-MAX_INPUT_CHARS = 1_024  # a string of at most 1024 characters is at most 4096 bytes
-MAX_PARENTS = 8
-MAX_COMMITTEE = 16
+# A string of at most 1,024 characters is at most 4,096 bytes of UTF-8 JSON input.
+MAX_INPUT_CHARS = MAX_INPUT_BYTES // 4
 
 
 def int_param(field: str, raw: str, lo: int, hi: int) -> int:

@@ -1,16 +1,83 @@
-"""The protocol's off-chain half: commitments and EIP-712 submissions.
+"""The protocol's off-chain half: its constants, commitments and EIP-712 submissions.
 
-Shared by the worker (which signs with its signer key), the relayer path, the
-demo and the tests, so that there is one definition of what a member signs.
+Shared by the worker (which signs with its signer key), the relayer path, the API,
+the CLI, the demo and the tests, so that there is one definition of what a phase
+number means and of what a member signs. ``tests/contracts/test_constants.py``
+checks every constant here against the compiled contracts.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+
+
+class Phase(IntEnum):
+    """``TaskMarket.taskPhase``."""
+
+    UNKNOWN = 0
+    WAITING = 1  # for its draw block or its parents
+    COMMIT = 2
+    REVEAL = 3
+    READY = 4  # to finalize
+    SUCCEEDED = 5
+    FAILED = 6
+
+    @property
+    def final(self) -> bool:
+        return self in (Phase.SUCCEEDED, Phase.FAILED)
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class FinalStatus(IntEnum):
+    """``TaskFinalized.status``."""
+
+    SUCCEEDED = 1
+    FAILED = 2
+
+
+class SlashReason(IntEnum):
+    """``Slashed.reason``."""
+
+    MISSED = 1
+    WRONG = 2
+
+
+class ModelKind(IntEnum):
+    """``ModelRegistry`` kinds."""
+
+    EMBEDDING = 0
+    CLASSIFICATION = 1
+    GENERATION = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class AgentStatus(IntEnum):
+    """``AgentStaking.statusOf``."""
+
+    NONE = 0
+    ACTIVE = 1
+    DEREGISTERED = 2
+
+
+# Limits the contracts enforce.
+MAX_COMMITTEE = 16  # seats per task
+MAX_PARENTS = 8
+MAX_INPUT_BYTES = 4_096
+MAX_OUTPUT_BYTES = 8_192
+MAX_BATCH = 64  # items per commitBatch / revealBatch
+MAX_MODELS_PER_AGENT = 16
+MAX_FEE = 2**80 - 1  # wei, per task
 
 DOMAIN_NAME = "agentnet"
 DOMAIN_VERSION = "1"
