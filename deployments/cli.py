@@ -5,24 +5,31 @@ from __future__ import annotations
 import argparse
 import tomllib
 from pathlib import Path
-from typing import Any
 
-from oracles.errors import UsageError
+from oracles.cli_common import add_password_args, connect, load_account
+from oracles.errors import NotFound, UsageError
 
 
 def _deploy(args: argparse.Namespace) -> int:
     from deployments.deploy import deploy
     from deployments.params import Params
-    from oracles.chain.keys import load_keystore
 
     params = Params()
     if args.params:
         try:
             data = tomllib.loads(Path(args.params).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NotFound(f"parameters file {args.params} does not exist") from None
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read parameters from {args.params}: {exc}") from None
+        try:
             params = Params.from_mapping(data)
-        except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
-            raise UsageError(f"cannot use parameters from {args.params}: {exc}") from exc
-    account = load_keystore(args.keystore, password_file=args.password_file)
+        except ValueError as exc:
+            raise UsageError(
+                f"cannot use parameters from {args.params}: {exc} (see deployments/params.py)"
+            ) from None
+    account = load_account(args.keystore, args.password_file)
+    connect([args.rpc])  # a clear error when no node answers, before anything is sent
     result = deploy(
         args.rpc, account, params, Path(args.out) if args.out else None, force=args.force
     )
@@ -36,16 +43,21 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: Any) -> None:
-    p = subparsers.add_parser("deploy", help="deploy the contracts and write the deployment record")
-    p.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC URL")
-    p.add_argument("--keystore", required=True, metavar="FILE", help="deployer (owner) keystore")
-    p.add_argument("--password-file", metavar="FILE", help="keystore password file")
-    p.add_argument(
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``deploy`` command to the CLI."""
+    deploy = subparsers.add_parser(
+        "deploy", help="deploy the contracts and write the deployment record"
+    )
+    deploy.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC URL")
+    deploy.add_argument(
+        "--keystore", required=True, metavar="FILE", help="deployer (owner) keystore"
+    )
+    add_password_args(deploy)
+    deploy.add_argument(
         "--params", metavar="TOML", help="protocol parameters (see deployments/params.py)"
     )
-    p.add_argument(
+    deploy.add_argument(
         "--out", metavar="DIR", help="where to write <chain_id>.json (default deployments/)"
     )
-    p.add_argument("--force", action="store_true", help="deploy anew even if a record exists")
-    p.set_defaults(func=_deploy)
+    deploy.add_argument("--force", action="store_true", help="deploy anew even if a record exists")
+    deploy.set_defaults(func=_deploy)

@@ -39,22 +39,32 @@ TINY = {
 }
 
 
-def add_commands(subparsers: Any) -> None:
-    p = subparsers.add_parser(
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``devnet`` command to the CLI."""
+    from oracles.cli_common import int_range
+
+    devnet = subparsers.add_parser(
         "devnet",
         help="run the whole network locally: chain, contracts, models, workers, API, samples",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--workers", type=int, default=3, help="number of agents/workers (1-8)")
-    p.add_argument("--rpc-port", type=int, default=8545, help="anvil port (0: any free port)")
-    p.add_argument("--api-port", type=int, default=8000, help="API/dashboard port (0: any)")
-    p.add_argument("--no-samples", action="store_true", help="do not post the sample tasks")
-    p.add_argument("--models-dir", default=str(STATE_DIR / "models"), help="package cache")
-    p.add_argument("--workdir", default=str(STATE_DIR / "devnet"), help="keystores, DBs, logs")
-    p.add_argument("--tiny", action="store_true", help="tiny random models (fast; for tests)")
-    p.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
-    p.set_defaults(func=run)
+    devnet.add_argument(
+        "--workers", type=int_range(1, 8), default=3, help="number of agents/workers (1-8)"
+    )
+    devnet.add_argument(
+        "--rpc-port", type=int_range(0, 65535), default=8545, help="anvil port (0: any free port)"
+    )
+    devnet.add_argument(
+        "--api-port", type=int_range(0, 65535), default=8000, help="API/dashboard port (0: any)"
+    )
+    devnet.add_argument("--no-samples", action="store_true", help="do not post the sample tasks")
+    devnet.add_argument("--models-dir", default=str(STATE_DIR / "models"), help="package cache")
+    devnet.add_argument("--workdir", default=str(STATE_DIR / "devnet"), help="keystores, DBs, logs")
+    devnet.add_argument("--tiny", action="store_true", help="tiny random models (fast; for tests)")
+    # seconds until a clean stop, for tests; hidden from --help
+    devnet.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+    devnet.set_defaults(func=run)
 
 
 def ensure_packages(models_dir: Path, tiny: bool) -> dict[str, Path]:

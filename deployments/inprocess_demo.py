@@ -16,7 +16,8 @@ from typing import Any
 ETHER = 10**18
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``demo`` command to the CLI."""
     parser = subparsers.add_parser(
         "demo",
         help="walk tasks through their life on an in-process chain",
@@ -125,8 +126,9 @@ def run(args: argparse.Namespace) -> int:
         if market.taskPhase(task_id) != 4:
             boa.env.time_travel(seconds=params.reveal_window)
         counts: dict[bytes, int] = {}
-        for m in active:
-            counts[plan[m]] = counts.get(plan[m], 0) + 1
+        for revealed in (plan[m] for m in active):
+            if revealed is not None:  # always: active members are those with an output
+                counts[revealed] = counts.get(revealed, 0) + 1
         winner = max(counts, key=lambda k: counts[k]) if counts else b""
         stakes = {m: staking.stakeOf(m) for m in committee}
         _, gas = measure(market.finalize, task_id, winner, sender=relayer)

@@ -1,4 +1,4 @@
-"""`agentnet model ...`: export, identify and try out model packages.
+"""`agentnet model ...`: export, identify, try out and register model packages.
 
 - ``model export SOURCE --kind KIND --out DIR [--quantize none|int8|int8-dynamic|int4] [--fp16]
   [--optimize O1|O2|O3]``: SOURCE is a preset (``minilm``, ``smollm2``) or a local
@@ -6,6 +6,8 @@
 - ``model id DIR``: verifies the package and prints its model id.
 - ``model run DIR --input JSON|@FILE``: runs one task input and prints the
   canonical output bytes as hex, then decoded.
+- ``model register DIR --rpc URL --keystore FILE``: registers the package's id,
+  kind and manifest URI on chain (nothing is sent when it is already registered).
 """
 
 from __future__ import annotations
@@ -13,61 +15,69 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from oracles.cli_common import (
+    Chain,
+    add_chain_args,
+    add_password_args,
+    int_range,
+    load_account,
+    print_help_and_fail,
+    read_input,
+)
 from oracles.errors import UsageError
 
 KINDS = ("embedding", "classification", "generation")
 
 
-def add_commands(subparsers: Any) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``model`` command group to the top-level CLI."""
-    model = subparsers.add_parser("model", help="export, identify and run model packages")
-    sub = model.add_subparsers(dest="model_command", metavar="ACTION")
+    model = subparsers.add_parser("model", help="export, identify, run and register model packages")
+    actions = model.add_subparsers(dest="model_command", metavar="ACTION")
+    model.set_defaults(func=print_help_and_fail(model))
 
-    exp = sub.add_parser("export", help="export a model to a package")
-    exp.add_argument("source", help="preset (minilm, smollm2) or a Hugging Face folder")
-    exp.add_argument("--kind", required=True, choices=KINDS)
-    exp.add_argument("--out", required=True, type=Path, help="package folder to create")
-    exp.add_argument(
+    export = actions.add_parser("export", help="export a model to a package")
+    export.add_argument("source", help="preset (minilm, smollm2) or a Hugging Face folder")
+    export.add_argument("--kind", required=True, choices=KINDS)
+    export.add_argument("--out", required=True, type=Path, help="package folder to create")
+    export.add_argument(
         "--quantize",
         choices=("none", "int8", "int8-dynamic", "int4"),
         default=None,
         help="default: the preset's choice (int8 for smollm2, none otherwise)",
     )
-    exp.add_argument("--fp16", action="store_true", help="float16 weights and compute")
-    exp.add_argument("--optimize", choices=("O1", "O2", "O3"), default=None)
-    exp.add_argument("--atol", type=float, default=None, help="parity tolerance vs PyTorch")
-    exp.set_defaults(func=cmd_export)
+    export.add_argument("--fp16", action="store_true", help="float16 weights and compute")
+    export.add_argument("--optimize", choices=("O1", "O2", "O3"), default=None)
+    export.add_argument("--atol", type=float, default=None, help="parity tolerance vs PyTorch")
+    export.set_defaults(func=cmd_export)
 
-    ident = sub.add_parser("id", help="verify a package and print its model id")
-    ident.add_argument("package", type=Path)
-    ident.set_defaults(func=cmd_id)
+    identify = actions.add_parser("id", help="verify a package and print its model id")
+    identify.add_argument("package", type=Path)
+    identify.set_defaults(func=cmd_id)
 
-    run = sub.add_parser("run", help="run one task input through a package")
+    run = actions.add_parser("run", help="run one task input through a package")
     run.add_argument("package", type=Path)
     run.add_argument("--input", required=True, help="task input JSON, or @FILE")
-    run.add_argument("--threads", type=int, default=None)
+    run.add_argument("--threads", type=int_range(1), default=None)
     run.add_argument("--provider", action="append", default=None, help="cpu, cuda, tensorrt")
     run.set_defaults(func=cmd_run)
 
-    reg = sub.add_parser("register", help="register a package's id and manifest on chain")
-    reg.add_argument("package", type=Path)
-    reg.add_argument("--rpc", action="append", required=True, metavar="URL")
-    reg.add_argument("--deployment", metavar="FILE", help="default: deployments/<chain_id>.json")
-    reg.add_argument("--keystore", required=True, metavar="FILE", help="publisher keystore")
-    reg.add_argument("--password-file", metavar="FILE")
-    reg.add_argument(
+    register = actions.add_parser("register", help="register a package's id and manifest on chain")
+    register.add_argument("package", type=Path)
+    add_chain_args(register)
+    register.add_argument("--keystore", required=True, metavar="FILE", help="publisher keystore")
+    add_password_args(register)
+    register.add_argument(
         "--manifest-uri", help="where others can fetch the manifest (default: a file:// URI)"
     )
-    reg.set_defaults(func=cmd_register)
-    model.set_defaults(func=lambda args: model.print_help() or 2)
+    register.set_defaults(func=cmd_register)
+    from oracles.agreement.cli import add_agreement_command  # hook: model agreement
+
+    add_agreement_command(actions)
 
 
 def cmd_register(args: argparse.Namespace) -> int:
     """Register the package's model id with its kind and manifest URI (idempotent)."""
-    from oracles.chain.keys import load_keystore
-    from oracles.cli_common import Chain
     from oracles.package import load_package
 
     package = load_package(args.package)
@@ -81,7 +91,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     if status == 2:
         raise UsageError(f"{package.model_id} was deprecated on this chain; export a new package")
     uri = args.manifest_uri or (args.package.resolve() / "manifest.json").as_uri()
-    account = load_keystore(args.keystore, password_file=args.password_file)
+    account = load_account(args.keystore, args.password_file)
     receipt = chain.send(
         account, "ModelRegistry", "registerModel", model_id, package.kind_code, uri
     )
@@ -115,17 +125,6 @@ def cmd_id(args: argparse.Namespace) -> int:
     package = load_package(args.package)
     print(package.model_id)
     return 0
-
-
-def read_input(spec: str) -> bytes:
-    """The task input bytes: the argument itself, or a file's bytes for ``@FILE``."""
-    if not spec.startswith("@"):
-        return spec.encode("utf-8", errors="surrogateescape")
-    path = Path(spec[1:])
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read input ({exc.strerror})") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:

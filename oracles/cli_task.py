@@ -7,12 +7,25 @@ import base64
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
-from oracles.cli_common import Chain, add_chain_args, add_password_args, format_eth, parse_amount
-from oracles.errors import UsageError
+from oracles.cli_common import (
+    Chain,
+    add_chain_args,
+    add_password_args,
+    format_eth,
+    int_range,
+    load_account,
+    parse_amount,
+    print_help_and_fail,
+    read_input,
+)
+from oracles.errors import NotFound, UsageError
+
+if TYPE_CHECKING:
+    from oracles.chain.abi import DecodedEvent
 
 PHASES = {
     0: "unknown",
@@ -43,26 +56,41 @@ def resolve_model(name: str, kind: str | None = None) -> bytes:
         from oracles.package import load_package
 
         return bytes.fromhex(load_package(text).model_id[2:])
-    if ALIASES_FILE.exists():
-        aliases = json.loads(ALIASES_FILE.read_text())
-        if kind and f"{text}-{kind}" in aliases:
-            return bytes.fromhex(aliases[f"{text}-{kind}"].removeprefix("0x"))
-        if text in aliases:
-            return bytes.fromhex(aliases[text].removeprefix("0x"))
-    raise UsageError(
+    aliases = _read_aliases()
+    for alias in ([f"{text}-{kind}"] if kind else []) + [text]:
+        if alias in aliases:
+            return aliases[alias]
+    raise NotFound(
         f"unknown model {name!r}: give a 0x model id, a package folder, or an alias "
         f"recorded by `agentnet devnet` in {ALIASES_FILE}"
     )
 
 
+def _read_aliases() -> dict[str, bytes]:
+    """The model aliases ``agentnet devnet`` recorded (none when it never ran)."""
+    if not ALIASES_FILE.exists():
+        return {}
+    try:
+        recorded = json.loads(ALIASES_FILE.read_text(encoding="utf-8"))
+        return {
+            str(alias): bytes.fromhex(str(model_id).removeprefix("0x"))
+            for alias, model_id in recorded.items()
+        }
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(
+            f"cannot read the model aliases in {ALIASES_FILE} ({exc}): "
+            "run `agentnet devnet` again to rewrite it, or give a 0x model id"
+        ) from None
+
+
 def build_input(args: argparse.Namespace) -> bytes:
-    given = [x for x in (args.text, args.prompt, args.input) if x is not None]
+    """The task input bytes from ``--text`` (and ``--labels``), ``--prompt`` or ``--input``."""
+    given = [value for value in (args.text, args.prompt, args.input) if value is not None]
     if len(given) != 1:
         raise UsageError("give exactly one of --text, --prompt or --input")
     if args.input is not None:
         # Sent as given: the network answers invalid JSON with a canonical error output.
-        raw = Path(args.input[1:]).read_text() if args.input.startswith("@") else args.input
-        return raw.encode()
+        return read_input(args.input)
     if args.prompt is not None:
         data: dict[str, Any] = {"prompt": args.prompt, "max_new_tokens": args.max_new_tokens}
     else:
@@ -94,23 +122,24 @@ def decode_output(output: bytes) -> str:
     return output.decode()
 
 
-def _events(chain: Chain, task_id: int, event: str) -> list[Any]:
+def _events(chain: Chain, task_id: int, event: str) -> list[DecodedEvent]:
     market = chain.deployment["TaskMarket"]
     topic = "0x" + task_id.to_bytes(32, "big").hex()
     return market.logs(chain.rpc, event, topic, from_block=chain.deployment.block)
 
 
 def _create(args: argparse.Namespace) -> int:
-    from oracles.chain.keys import load_keystore
-
-    chain = Chain(args.rpc, args.deployment)
+    # What can be checked here is checked before the keystore and the chain.
     model_id = resolve_model(args.model, "classification" if args.labels else None)
     data = build_input(args)
-    if args.quorum is None:
-        args.quorum = args.committee // 2 + 1
-    min_fee = int(chain.call("TaskMarket", "min_fee_per_agent"))
-    fee = parse_amount(args.fee) if args.fee else min_fee * args.committee
-    account = load_keystore(args.keystore, password_file=args.password_file)
+    quorum = args.quorum if args.quorum is not None else args.committee // 2 + 1
+    if quorum > args.committee:
+        raise UsageError(f"--quorum {quorum} is larger than --committee {args.committee}")
+    fee = parse_amount(args.fee) if args.fee else None
+    account = load_account(args.keystore, args.password_file)
+    chain = Chain(args.rpc, args.deployment)
+    if fee is None:
+        fee = int(chain.call("TaskMarket", "min_fee_per_agent")) * args.committee
     receipt = chain.send(
         account,
         "TaskMarket",
@@ -118,14 +147,14 @@ def _create(args: argparse.Namespace) -> int:
         model_id,
         data,
         args.committee,
-        args.quorum,
+        quorum,
         args.parent or [],
         value=fee,
     )
     task_id = next(
-        int(e.args["task_id"])
-        for e in chain.deployment["TaskMarket"].receipt_events(receipt)
-        if e.name == "TaskCreated"
+        int(event.args["task_id"])
+        for event in chain.deployment["TaskMarket"].receipt_events(receipt)
+        if event.name == "TaskCreated"
     )
     print(f"task {task_id} created (fee {format_eth(fee)}), tx {receipt['transactionHash']}")
     if args.wait:
@@ -143,7 +172,10 @@ def _create(args: argparse.Namespace) -> int:
 
 def _print_task(chain: Chain, task_id: int) -> None:
     if int(chain.call("TaskMarket", "taskPhase", task_id)) == 0:
-        raise UsageError(f"task {task_id} does not exist on chain {chain.chain_id}")
+        raise NotFound(
+            f"task {task_id} does not exist on chain {chain.chain_id}: "
+            "see `agentnet task list` for the tasks there"
+        )
     view = chain.call("TaskMarket", "getTask", task_id)
     (
         requester,
@@ -174,8 +206,13 @@ def _print_task(chain: Chain, task_id: int) -> None:
     print(f"quorum       {quorum} of {len(committee)}")
     if start:
         print(f"windows      commit until {commit_end}, reveal until {reveal_end}")
-    for member, c, r, h in zip(committee, committed, revealed, hashes, strict=True):
-        state = "revealed 0x" + bytes(h).hex()[:16] if r else ("committed" if c else "-")
+    for member, has_committed, has_revealed, revealed_hash in zip(
+        committee, committed, revealed, hashes, strict=True
+    ):
+        if has_revealed:
+            state = "revealed 0x" + bytes(revealed_hash).hex()[:16]
+        else:
+            state = "committed" if has_committed else "-"
         print(f"  member     {to_checksum_address(member)}  {state}")
     finals = _events(chain, task_id, "TaskFinalized")
     if finals:
@@ -209,11 +246,13 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: Any) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``task`` group (``task create``, ``task show``, ``task list``) to the CLI."""
     task = subparsers.add_parser("task", help="create and inspect tasks (requester)")
-    sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    actions = task.add_subparsers(dest="task_command", metavar="ACTION")
+    task.set_defaults(func=print_help_and_fail(task))
 
-    create = sub.add_parser("create", help="post a task with a fee")
+    create = actions.add_parser("create", help="post a task with a fee")
     add_chain_args(create)
     create.add_argument("--keystore", required=True, metavar="FILE", help="requester keystore")
     add_password_args(create)
@@ -221,22 +260,22 @@ def add_commands(subparsers: Any) -> None:
     create.add_argument("--text", help="text to embed or classify")
     create.add_argument("--labels", help="comma-separated labels (zero-shot classification)")
     create.add_argument("--prompt", help="prompt for text generation")
-    create.add_argument("--max-new-tokens", type=int, default=32)
-    create.add_argument("--input", help="raw task input JSON (or @file)")
-    create.add_argument("--committee", type=int, default=3)
-    create.add_argument("--quorum", type=int)
+    create.add_argument("--max-new-tokens", type=int_range(1), default=32)
+    create.add_argument("--input", help="raw task input JSON (or @FILE)")
+    create.add_argument("--committee", type=int_range(1, 255), default=3)
+    create.add_argument("--quorum", type=int_range(1, 255), help="default: a majority")
     create.add_argument("--fee", help="total fee, e.g. 0.001ether (default: the minimum)")
-    create.add_argument("--parent", type=int, action="append", metavar="ID")
+    create.add_argument("--parent", type=int_range(1), action="append", metavar="ID")
     create.add_argument("--wait", action="store_true", help="wait until finalized and show it")
-    create.add_argument("--timeout", type=float, default=300.0)
+    create.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits")
     create.set_defaults(func=_create)
 
-    show = sub.add_parser("show", help="state, committee, commits, reveals and decoded output")
+    show = actions.add_parser("show", help="state, committee, commits, reveals and decoded output")
     add_chain_args(show)
-    show.add_argument("task_id", type=int)
+    show.add_argument("task_id", type=int_range(1))
     show.set_defaults(func=_show)
 
-    lst = sub.add_parser("list", help="the most recent tasks")
-    add_chain_args(lst)
-    lst.add_argument("--limit", type=int, default=20)
-    lst.set_defaults(func=_list)
+    recent = actions.add_parser("list", help="the most recent tasks")
+    add_chain_args(recent)
+    recent.add_argument("--limit", type=int_range(1), default=20)
+    recent.set_defaults(func=_list)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
-from typing import Any
+import sqlite3
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
@@ -13,12 +15,30 @@ from oracles.cli_common import (
     Chain,
     add_chain_args,
     add_password_args,
+    address,
     format_eth,
+    int_range,
+    keystore_address_of,
+    load_account,
     parse_amount,
+    print_help_and_fail,
 )
 from oracles.errors import UsageError
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
 STATUS = {0: "unknown", 1: "active", 2: "deregistered"}
+# SQLite errors that mean the --db file is unusable (not a bug in a query).
+_UNUSABLE_DATABASE = {
+    "SQLITE_CANTOPEN",
+    "SQLITE_READONLY",
+    "SQLITE_PERM",
+    "SQLITE_BUSY",
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+}
+_UNBINDABLE_ADDRESS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL}
 
 
 # ---------------------------------------------------------------- worker
@@ -76,7 +96,6 @@ def _worker(args: argparse.Namespace) -> int:
         max_batch=s["max_batch"],
         finalize_backoff=s["finalize_backoff"],
         claim_threshold=parse_amount(s["claim_threshold"]) if s["claim_threshold"] else None,
-        dishonest=bool(args.dishonest),
     )
     worker = Worker(settings, signer, engines, owner=owner)
 
@@ -91,16 +110,35 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_worker(args: argparse.Namespace) -> int:
+    """``agentnet worker``: :func:`_worker`, with the user errors it lets through made one line.
+
+    Those are a state file SQLite cannot open and a metrics address that cannot be
+    bound; any other exception is a bug and keeps its traceback.
+    """
+    try:
+        return _worker(args)
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorname not in _UNUSABLE_DATABASE:
+            raise
+        raise UsageError(
+            f"cannot use the worker's state file ({exc}): give --db a SQLite file "
+            "in a writable folder that no other worker uses"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in _UNBINDABLE_ADDRESS:
+            raise
+        raise UsageError(
+            f"cannot serve /metrics and /healthz ({exc.strerror}): "
+            "choose another --metrics-port (0: any free port) or --metrics-host"
+        ) from None
+
+
 # ---------------------------------------------------------------- agent
 
 
-def _load(path: str, password_file: str | None) -> Any:
-    from oracles.chain.keys import load_keystore
-
-    return load_keystore(path, password_file=password_file)
-
-
 def _model_ids(folders: list[str], chain: Chain) -> list[bytes]:
+    """The ids of the packages in ``folders``; each must be registered and active on chain."""
     from oracles.package import load_package
 
     ids = []
@@ -117,13 +155,11 @@ def _model_ids(folders: list[str], chain: Chain) -> list[bytes]:
 
 
 def _register(args: argparse.Namespace) -> int:
-    from oracles.chain.keys import keystore_address
-
-    chain = Chain(args.rpc, args.deployment)
     stake = parse_amount(args.stake)
+    signer = keystore_address_of(args.signer_keystore)
+    owner = load_account(args.owner_keystore, args.password_file)
+    chain = Chain(args.rpc, args.deployment)
     models = _model_ids(args.model, chain)
-    signer = keystore_address(args.signer_keystore)
-    owner = _load(args.owner_keystore, args.password_file)
     minimum = int(chain.call("AgentStaking", "min_stake"))
     if stake < minimum:
         raise UsageError(f"stake {format_eth(stake)} is below the minimum {format_eth(minimum)}")
@@ -139,12 +175,13 @@ def _register(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from oracles.chain.keys import keystore_address
-
-    chain = Chain(args.rpc, args.deployment)
-    agent = args.agent or (keystore_address(args.owner_keystore) if args.owner_keystore else None)
-    if agent is None:
+    if args.agent is not None:
+        agent = args.agent
+    elif args.owner_keystore is not None:
+        agent = keystore_address_of(args.owner_keystore)
+    else:
         raise UsageError("give --agent ADDRESS or --owner-keystore FILE")
+    chain = Chain(args.rpc, args.deployment)
     info = chain.call("AgentStaking", "agentInfo", agent)
     (
         signer,
@@ -176,24 +213,82 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _owner_tx(function: str, *fn_args: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        chain = Chain(args.rpc, args.deployment)
-        owner = _load(args.owner_keystore, args.password_file)
-        values = [parse_amount(args.amount)] if function == "requestUnstake" else list(fn_args)
-        contract = "TaskMarket" if function == "withdraw" else "AgentStaking"
-        if function == "withdraw":
-            amount = chain.call("TaskMarket", "claimable", owner.address)
-            if amount == 0:
-                raise UsageError(f"{owner.address} has nothing to withdraw")
-        receipt = chain.send(owner, contract, function, *values)
-        print(f"{function}: tx {receipt['transactionHash']}")
-        return 0
-
-    return run
+def _owner_and_chain(args: argparse.Namespace) -> tuple[LocalAccount, Chain]:
+    """The decrypted owner keystore, then the chain (the local check comes first)."""
+    owner = load_account(args.owner_keystore, args.password_file)
+    return owner, Chain(args.rpc, args.deployment)
 
 
-def add_commands(subparsers: Any) -> None:
+def _send(chain: Chain, owner: LocalAccount, contract: str, function: str, *values: Any) -> int:
+    receipt = chain.send(owner, contract, function, *values)
+    print(f"{function}: tx {receipt['transactionHash']}")
+    return 0
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    owner, chain = _owner_and_chain(args)
+    if int(chain.call("TaskMarket", "claimable", owner.address)) == 0:
+        raise UsageError(f"{owner.address} has nothing to withdraw")
+    return _send(chain, owner, "TaskMarket", "withdraw")
+
+
+def _withdraw_stake(args: argparse.Namespace) -> int:
+    owner, chain = _owner_and_chain(args)
+    return _send(chain, owner, "AgentStaking", "withdrawStake")
+
+
+def _deregister(args: argparse.Namespace) -> int:
+    owner, chain = _owner_and_chain(args)
+    return _send(chain, owner, "AgentStaking", "deregister")
+
+
+def _unstake(args: argparse.Namespace) -> int:
+    amount = parse_amount(args.amount)
+    owner, chain = _owner_and_chain(args)
+    return _send(chain, owner, "AgentStaking", "requestUnstake", amount)
+
+
+# ---------------------------------------------------------------- parsers
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``agent`` group and the ``worker`` command to the CLI."""
+    agent = subparsers.add_parser("agent", help="register and manage an agent (owner key)")
+    actions = agent.add_subparsers(dest="agent_command", metavar="ACTION")
+    agent.set_defaults(func=print_help_and_fail(agent))
+
+    register = actions.add_parser(
+        "register", help="register an agent with its signer, stake and models"
+    )
+    add_chain_args(register)
+    register.add_argument("--owner-keystore", required=True, metavar="FILE")
+    register.add_argument("--signer-keystore", required=True, metavar="FILE")
+    add_password_args(register)
+    register.add_argument("--stake", required=True, help="e.g. 1ether")
+    register.add_argument("--model", action="append", required=True, metavar="DIR")
+    register.add_argument("--endpoint", help="public URL of the worker's /healthz")
+    register.set_defaults(func=_register)
+
+    status = actions.add_parser("status", help="stake, unbonding, rewards and reputation")
+    add_chain_args(status)
+    status.add_argument("--agent", type=address, metavar="ADDRESS")
+    status.add_argument("--owner-keystore", metavar="FILE")
+    status.set_defaults(func=_status)
+
+    for name, command, summary in (
+        ("withdraw", _withdraw, "withdraw claimable rewards to the owner"),
+        ("withdraw-stake", _withdraw_stake, "withdraw unbonded stake"),
+        ("deregister", _deregister, "leave every model and unbond the whole stake"),
+        ("unstake", _unstake, "request to unstake an amount (starts unbonding)"),
+    ):
+        owner_command = actions.add_parser(name, help=summary)
+        add_chain_args(owner_command)
+        owner_command.add_argument("--owner-keystore", required=True, metavar="FILE")
+        add_password_args(owner_command)
+        if name == "unstake":
+            owner_command.add_argument("--amount", required=True, help="e.g. 0.5ether")
+        owner_command.set_defaults(func=command)
+
     worker = subparsers.add_parser(
         "worker", help="run an oracle worker for an agent until stopped (SIGINT/SIGTERM)"
     )
@@ -211,47 +306,9 @@ def add_commands(subparsers: Any) -> None:
     worker.add_argument("--poll-interval", type=float, help="seconds between chain polls")
     worker.add_argument("--metrics-host", help="address of /metrics and /healthz")
     worker.add_argument("--metrics-port", type=int, help="port of /metrics and /healthz (0: any)")
-    worker.add_argument("--threads", type=int, help="onnxruntime intra-op threads")
+    worker.add_argument("--threads", type=int_range(1), help="onnxruntime intra-op threads")
     worker.add_argument("--no-batch", action="store_true", help="never use the batch functions")
     worker.add_argument("--max-batch", type=int, help="most items in one batch")
     worker.add_argument("--claim-threshold", help="withdraw rewards above this (needs owner key)")
     worker.add_argument("--log-format", choices=("console", "json"))
-    worker.add_argument("--dishonest", action="store_true", help=argparse.SUPPRESS)
-    worker.set_defaults(func=_worker)
-
-    agent = subparsers.add_parser("agent", help="register and manage an agent (owner key)")
-    sub = agent.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
-
-    reg = sub.add_parser("register", help="register an agent with its signer, stake and models")
-    add_chain_args(reg)
-    reg.add_argument("--owner-keystore", required=True, metavar="FILE")
-    reg.add_argument("--signer-keystore", required=True, metavar="FILE")
-    add_password_args(reg)
-    reg.add_argument("--stake", required=True, help="e.g. 1ether")
-    reg.add_argument("--model", action="append", required=True, metavar="DIR")
-    reg.add_argument("--endpoint", help="public URL of the worker's /healthz")
-    reg.set_defaults(func=_register)
-
-    status = sub.add_parser("status", help="stake, unbonding, rewards and reputation")
-    add_chain_args(status)
-    status.add_argument("--agent", metavar="ADDRESS")
-    status.add_argument("--owner-keystore", metavar="FILE")
-    status.set_defaults(func=_status)
-
-    for name, function, helptext in (
-        ("withdraw", "withdraw", "withdraw claimable rewards to the owner"),
-        ("withdraw-stake", "withdrawStake", "withdraw unbonded stake"),
-        ("deregister", "deregister", "leave every model and unbond the whole stake"),
-    ):
-        p = sub.add_parser(name, help=helptext)
-        add_chain_args(p)
-        p.add_argument("--owner-keystore", required=True, metavar="FILE")
-        add_password_args(p)
-        p.set_defaults(func=_owner_tx(function))
-
-    unstake = sub.add_parser("unstake", help="request to unstake an amount (starts unbonding)")
-    add_chain_args(unstake)
-    unstake.add_argument("--owner-keystore", required=True, metavar="FILE")
-    add_password_args(unstake)
-    unstake.add_argument("--amount", required=True, help="e.g. 0.5ether")
-    unstake.set_defaults(func=_owner_tx("requestUnstake"))
+    worker.set_defaults(func=_run_worker)

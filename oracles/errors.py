@@ -10,3 +10,7 @@ class AgentnetError(Exception):
 
 class UsageError(AgentnetError):
     """The user asked for something that cannot be done as asked."""
+
+
+class NotFound(UsageError):
+    """Something the user named does not exist: a file, a task, a deployment record, a model."""
