@@ -7,13 +7,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 CHROMIUM := /usr/bin/chromium
+CPUMASK := build/libagentnet_cpumask.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXTRAS ?= cpu,export,test
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-contracts test-long lint gas clean
 
-setup: $(STAMP) $(ANVIL) $(CHROMIUM)
+setup: $(STAMP) $(ANVIL) $(CHROMIUM) $(CPUMASK)
+
+# CPUID masking library of the agreement harness (oracles/agreement/levels.py).
+$(CPUMASK): oracles/agreement/cpumask.c
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -shared -fPIC -o $@ $<
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -19,6 +19,22 @@ Canonical hash (``model_id``), format ``agentnet-package/1``:
 ``manifest.json`` is one of the hashed files, so every rule and parameter in it is
 covered by the id. The manifest also lists every *other* file with its size and
 sha256, so that a corrupted, truncated, missing or extra file is reported by name.
+
+Fields about agreement across hardware (all covered by the id):
+
+- ``execution_provider``: ``cpu`` (the default when absent) or ``cuda``: whose
+  numerics the package's outputs are. The same graph for another provider is
+  another package with another id, so a committee never mixes GPU and CPU answers;
+  the engine refuses to run a package on another provider (see
+  :func:`oracles.engine.session.package_providers`). ``provider_options``
+  (optional) holds the provider's settings, e.g. ``{"cuda": {"use_tf32": "0"}}``.
+- ``agreement_rule``: when two outputs count as the same answer, e.g.
+  ``{"rule": "exact"}`` or ``{"rule": "int8_max_abs_diff", "max_steps": 1}``
+  (see :mod:`oracles.engine.compare`).
+- ``agreement``: what the agreement harness measured at export (harness
+  version, levels and how each ran, input count, differing and rule-breaking
+  counts per pair of levels, levels that could not run here and why; see
+  :mod:`oracles.agreement.harness`).
 """
 
 from __future__ import annotations
@@ -37,6 +53,7 @@ FORMAT = "agentnet-package/1"
 MANIFEST_NAME = "manifest.json"
 HASH_DOMAIN = b"agentnet-package/1\n"
 KINDS: dict[str, int] = {"embedding": 0, "classification": 1, "generation": 2}
+EXECUTION_PROVIDERS = ("cpu", "cuda")
 _CHUNK = 1 << 20
 _REQUIRED_KEYS = ("format", "kind", "task", "model_file", "tokenizer_file", "files")
 
@@ -75,6 +92,11 @@ class Package:
     def kind(self) -> str:
         """``embedding``, ``classification`` or ``generation``."""
         return str(self.manifest["kind"])
+
+    @property
+    def execution_provider(self) -> str:
+        """``cpu`` or ``cuda``: the provider whose numerics the outputs are."""
+        return str(self.manifest.get("execution_provider", "cpu"))
 
     @property
     def kind_code(self) -> int:
@@ -175,6 +197,9 @@ def read_manifest(root: Path) -> dict[str, Any]:
         raise PackageError(f"{MANIFEST_NAME}: unknown kind {manifest['kind']!r}")
     if not isinstance(manifest["files"], dict):
         raise PackageError(f"{MANIFEST_NAME}: 'files' must be an object")
+    provider = manifest.get("execution_provider", "cpu")
+    if provider not in EXECUTION_PROVIDERS:
+        raise PackageError(f"{MANIFEST_NAME}: unknown execution_provider {provider!r}")
     return manifest
 
 

@@ -153,9 +153,15 @@ def parse_input(data: bytes, kind: str, limits: Limits) -> dict[str, Any]:
 
 
 def quantize_unit(vector: np.ndarray, scale: int) -> np.ndarray:
-    """L2-normalize in float64, then round(scale*x) half-to-even, clipped, as int8."""
+    """L2-normalize in float64, then round(scale*x) half-to-even, clipped, as int8.
+
+    The norm is the square root of the correctly rounded sum of squares
+    (``math.fsum``), not a BLAS dot product: BLAS picks its kernel, and so its
+    summation order, by CPU, and the last bit of the norm can move a value
+    across a rounding boundary.
+    """
     v = np.asarray(vector, dtype=np.float64)
-    norm = math.sqrt(float(np.dot(v, v)))
+    norm = math.sqrt(math.fsum((v * v).tolist()))
     v = v / max(norm, 1e-12)
     return np.clip(np.rint(v * scale), -scale, scale).astype(np.int8)
 

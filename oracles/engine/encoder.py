@@ -58,8 +58,8 @@ class Encoder:
         """Canonical int8 vectors for token id lists, grouped by padded length."""
         out: list[np.ndarray | None] = [None] * len(batch)
         groups: dict[int, list[int]] = {}
-        for i, ids in enumerate(batch):
-            groups.setdefault(self._bucket(len(ids)), []).append(i)
+        for i, token_ids in enumerate(batch):
+            groups.setdefault(self._bucket(len(token_ids)), []).append(i)
         for width, members in sorted(groups.items()):
             ids = np.full((len(members), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(members), width), dtype=np.int64)

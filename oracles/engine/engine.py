@@ -11,9 +11,10 @@ from tokenizers import Tokenizer
 
 from oracles.engine import canonical
 from oracles.engine.canonical import Limits, TaskInputError
+from oracles.engine.compare import parse_rule
 from oracles.engine.encoder import Encoder, classify
 from oracles.engine.generator import Generator
-from oracles.engine.session import create_session
+from oracles.engine.session import create_session, log_provider, package_providers
 from oracles.package import Package, PackageError, load_package
 
 
@@ -40,14 +41,28 @@ class Engine:
     the rows it is batched with (``manifest["batch_invariant"]`` is false).
     """
 
-    def __init__(self, package: Package, threads: int | None, providers: Sequence[str] | None):
+    def __init__(
+        self,
+        package: Package,
+        threads: int | None,
+        providers: Sequence[str] | None,
+        allow_provider_mismatch: bool = False,
+    ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.package = package
         manifest = package.manifest
         self.kind = package.kind
         self.limits = Limits.from_manifest(manifest)
         self.batch_invariant = bool(manifest.get("batch_invariant", True))
-        self.session = create_session(package.path(manifest["model_file"]), threads, providers)
+        self.rule = parse_rule(manifest)
+        target = package.execution_provider
+        self.session = create_session(
+            package.path(manifest["model_file"]),
+            threads,
+            package_providers(target, providers, allow_provider_mismatch),
+            manifest.get("provider_options"),
+        )
+        log_provider(self.session, target, package.root.name)
         tokenizer = Tokenizer.from_file(str(package.path(manifest["tokenizer_file"])))
         self.encoder: Encoder | None = None
         self.generator: Generator | None = None
@@ -63,12 +78,19 @@ class Engine:
         threads: int | None = None,
         providers: Sequence[str] | None = None,
         expected_id: str | bytes | None = None,
+        allow_provider_mismatch: bool = False,
     ) -> Engine:
-        """Verify the package (and its id, if given) and open an inference session."""
+        """Verify the package (and its id, if given) and open an inference session.
+
+        The session runs on the package's ``execution_provider`` (see
+        :func:`oracles.engine.session.package_providers`); ``providers`` other than
+        that one are refused unless ``allow_provider_mismatch`` (the agreement
+        harness compares a package across providers that way).
+        """
         package = load_package(package_dir, expected_id)
         if "canonicalization" not in package.manifest and package.kind != "generation":
             raise PackageError("manifest.json: missing 'canonicalization'")
-        return cls(package, threads, providers)
+        return cls(package, threads, providers, allow_provider_mismatch)
 
     @property
     def model_id(self) -> str:

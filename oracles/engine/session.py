@@ -1,13 +1,23 @@
-"""onnxruntime session creation: provider selection and thread settings."""
+"""onnxruntime session creation: provider selection and thread settings.
+
+A package names the execution provider its numerics belong to
+(``manifest["execution_provider"]``: ``cpu``, the default, or ``cuda``); see
+:func:`package_providers` for how an engine honours it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import onnxruntime as ort
+import structlog
 
 from oracles.errors import UsageError
+
+log = structlog.get_logger("agentnet.engine")
+TARGETS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 _ALIASES = {
     "cpu": "CPUExecutionProvider",
@@ -38,10 +48,52 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def package_providers(
+    target: str, requested: Sequence[str] | None = None, allow_mismatch: bool = False
+) -> list[str]:
+    """Providers for a package whose numerics belong to ``target`` (``cpu`` or ``cuda``).
+
+    A CPU package runs on the CPU provider only, even where CUDA is present; a CUDA
+    package runs on CUDA (nodes CUDA lacks go to the CPU, as when it was measured).
+    A CUDA package where CUDA is missing, or any ``requested`` provider other than
+    the target, is refused: its outputs would not be the package's answers (the
+    committee of a model never mixes GPU and CPU answers). ``allow_mismatch`` (for
+    the agreement harness) runs ``requested``, or falls back to the CPU.
+    """
+    if target not in TARGETS:
+        raise UsageError(f"unknown execution provider {target!r} (cpu or cuda)")
+    want = TARGETS[target]
+    available = ort.get_available_providers()
+    if requested:
+        asked = choose_providers(requested)
+        if asked[0] != want and not allow_mismatch:
+            raise UsageError(
+                f"this package's numerics are {target}'s: it cannot run on {asked[0]} "
+                f"(export a package for that provider; it gets its own model id)"
+            )
+        return asked
+    if want in available:
+        return choose_providers([target])
+    if not allow_mismatch:
+        raise UsageError(
+            f"this package runs on {want}, which this onnxruntime lacks "
+            "(install the gpu extra on a machine with an NVIDIA GPU)"
+        )
+    return ["CPUExecutionProvider"]
+
+
 def create_session(
-    model_path: Path, threads: int | None = None, providers: Sequence[str] | None = None
+    model_path: Path,
+    threads: int | None = None,
+    providers: Sequence[str] | None = None,
+    provider_options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ort.InferenceSession:
-    """An InferenceSession with full graph optimization and ``threads`` intra-op threads."""
+    """An InferenceSession with full graph optimization and ``threads`` intra-op threads.
+
+    ``provider_options`` maps a short provider name (``cuda``) to its options. On
+    CUDA the session asks for deterministic kernels.
+    """
+    chosen = choose_providers(providers)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -49,9 +101,24 @@ def create_session(
     if threads:
         options.intra_op_num_threads = threads
     options.log_severity_level = 3
+    if chosen[0] != "CPUExecutionProvider":
+        options.use_deterministic_compute = True
+    extra = {TARGETS[k]: dict(v) for k, v in (provider_options or {}).items() if k in TARGETS}
     return ort.InferenceSession(
-        str(model_path), sess_options=options, providers=choose_providers(providers)
+        str(model_path),
+        sess_options=options,
+        providers=[(name, extra.get(name, {})) for name in chosen],
     )
+
+
+def log_provider(session: ort.InferenceSession, target: str, package: str) -> None:
+    """One line saying which provider runs a package (stderr unless structlog is set up)."""
+    running = session.get_providers()[0]
+    note = "" if running == TARGETS.get(target) else f" (package targets {target})"
+    if structlog.is_configured():
+        log.info("engine provider", provider=running, target=target, package=package)
+    else:
+        print(f"agentnet engine: {package} runs on {running}{note}", file=sys.stderr)
 
 
 def uses_device(session: ort.InferenceSession) -> bool:
