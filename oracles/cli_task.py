@@ -96,7 +96,7 @@ def build_input(args: argparse.Namespace) -> bytes:
     else:
         data = {"text": args.text}
         if args.labels:
-            data["labels"] = [lab.strip() for lab in args.labels.split(",") if lab.strip()]
+            data["labels"] = [label.strip() for label in args.labels.split(",") if label.strip()]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -116,8 +116,8 @@ def decode_output(output: bytes) -> str:
         return f"text: {data['text']!r} ({len(data.get('tokens', []))} tokens)"
     if "i8" in data:
         raw = base64.b64decode(data["i8"])
-        values = [b - 256 if b > 127 else b for b in raw]
-        head = ", ".join(f"{v / 127:+.3f}" for v in values[:6])
+        values = [byte - 256 if byte > 127 else byte for byte in raw]
+        head = ", ".join(f"{value / 127:+.3f}" for value in values[:6])
         return f"embedding: dim {data.get('dim')}, first values [{head}, ...]"
     return output.decode()
 
@@ -202,7 +202,7 @@ def _print_task(chain: Chain, task_id: int) -> None:
     if created:
         print(f"input        {bytes(created[0].args['input']).decode('utf-8', 'replace')}")
     if parents:
-        print(f"parents      {', '.join(str(p) for p in parents)}")
+        print(f"parents      {', '.join(str(parent) for parent in parents)}")
     print(f"quorum       {quorum} of {len(committee)}")
     if start:
         print(f"windows      commit until {commit_end}, reveal until {reveal_end}")

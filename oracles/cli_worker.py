@@ -169,7 +169,7 @@ def _register(args: argparse.Namespace) -> int:
     print(f"agent   {owner.address}")
     print(f"signer  {signer}")
     print(f"stake   {format_eth(stake)}")
-    print(f"models  {', '.join('0x' + m.hex() for m in models)}")
+    print(f"models  {', '.join('0x' + model_id.hex() for model_id in models)}")
     print(f"tx      {receipt['transactionHash']}")
     return 0
 
@@ -205,7 +205,7 @@ def _status(args: argparse.Namespace) -> int:
         + (f" (withdrawable at {unbond_at})" if pending else "")
     )
     print(f"weight       {format_eth(weight)}")
-    print(f"models       {', '.join('0x' + bytes(m).hex() for m in models) or '-'}")
+    print(f"models       {', '.join('0x' + bytes(model_id).hex() for model_id in models) or '-'}")
     print(f"endpoint     {endpoint or '-'}")
     print(f"claimable    {format_eth(chain.call('TaskMarket', 'claimable', agent))}")
     print(f"open tasks   {chain.call('TaskMarket', 'openTasks', agent)}")
