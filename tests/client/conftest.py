@@ -30,6 +30,7 @@ from tests.utils.tiny import (  # noqa: F401  (fixtures, found by name)
 from tests.worker.helpers import Net, NetFactory
 
 MODELS = ("embedding", "classification", "generation")
+EPOCH_BLOCKS = 256
 
 
 @dataclass
@@ -89,6 +90,10 @@ def network(
         silent = _register_bare_model(net, 0)
         orphan = _register_bare_model(net, 0)
         net.net.add_agent(ETHER, [silent])  # its worker is never started
+        # Protocol v2 draws with the stake weights of the epoch before (256 blocks,
+        # docs/protocol-v2.md section 2): cross an epoch boundary so that every agent
+        # registered above can be drawn. Nothing changes for v1.
+        net.rpc("anvil_mine", [hex(EPOCH_BLOCKS)])
         for index in range(3):
             net.start(index)
         for index in range(3):
