@@ -5,19 +5,24 @@ packages (through ``Engine.run_batch``: tokenize, run, pool, canonicalize) and f
 sentence-transformers; cosine agreement of int8 with fp32 outputs.
 
 Generation (SmolLM2-135M-Instruct): new tokens/s for one stream and a batch of 8,
-for each package and for PyTorch ``generate``; the share of the memory-bandwidth
-roofline (weight bytes read per decode step x steps/s / numpy copy bandwidth);
-teacher-forced top-1 agreement with PyTorch fp32 (measured at export).
+for the float32 package (the default: it agrees across CPU instruction sets), the
+8-bit MatMulNBits package (accuracy level 4: the default until its outputs were
+found to differ between CPUs), int4 with ``--int4``, and PyTorch ``generate``; the
+share of the memory-bandwidth roofline (weight bytes read per decode step x
+steps/s / numpy copy bandwidth); teacher-forced top-1 agreement with PyTorch fp32
+(measured at export).
 
-Usage: ``python bench/inference.py [--threads 2] [--workdir DIR] [--json]``.
-Packages are exported into ``--workdir`` on the first run and reused after.
-Not a test; takes several minutes.
+Usage: ``python bench/inference.py [--threads 2] [--workdir DIR] [--provider cpu|cuda]
+[--no-pytorch] [--json]``. Packages are exported into ``--workdir`` on the first
+run and reused after (for ``cuda``, packages that declare the CUDA provider). Not a
+test; takes several minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import os
 import sys
@@ -78,13 +83,16 @@ def rate(fn: Callable[[], int], seconds: float = 3.0, rounds: int = 3) -> float:
     return best
 
 
-def ensure(workdir: Path, name: str, source: str, kind: str, quantize: str) -> Path:
-    """The package ``name`` in workdir, exported on first use."""
-    out = workdir / name
+def ensure(
+    workdir: Path, name: str, source: str, kind: str, quantize: str, provider: str = "cpu"
+) -> Path:
+    """The package ``name`` in workdir, exported on first use (no agreement check:
+    the benchmark measures speed; ``agentnet model agreement`` measures agreement)."""
+    out = workdir / (name if provider == "cpu" else f"{name}-{provider}")
     if not (out / "manifest.json").is_file():
         from model_export.export import export
 
-        export(source, kind, out, quantize=quantize)
+        export(source, kind, out, quantize=quantize, execution_provider=provider, agreement=False)
     return out
 
 
@@ -119,32 +127,51 @@ def int8_vec(output: bytes) -> np.ndarray:
     return v.astype(np.float64) / np.linalg.norm(v.astype(np.float64))
 
 
-def bench_embedding(workdir: Path, threads: int) -> dict[str, Any]:
+def _batches(engine: Engine, inputs: list[bytes], size: int) -> Callable[[], int]:
+    """A function that runs the next ``size`` inputs (cycling) and returns how many."""
+    counter = iter(range(10**9))
+
+    def step() -> int:
+        start = next(counter) * size
+        return len(engine.run_batch([inputs[(start + k) % len(inputs)] for k in range(size)]))
+
+    return step
+
+
+def bench_embedding(
+    workdir: Path, threads: int, provider: str, pytorch: bool, fp32_only: bool = False
+) -> dict[str, Any]:
+    data = texts(256)
+    inputs = [json.dumps({"text": t}).encode() for t in data]
+    rows: dict[str, Any] = {}
+    outputs: dict[str, list[bytes]] = {}
+    variants = [("ort fp32", "none"), ("ort int8", "int8"), ("ort int8-dynamic", "int8-dynamic")]
+    if provider == "cuda":  # dynamic int8 has no CUDA kernels
+        variants = variants[:2]
+    if fp32_only:
+        variants = variants[:1]
+    for label, quant in variants:
+        pkg = ensure(workdir, f"minilm-embedding-{quant}", "minilm", "embedding", quant, provider)
+        engine = Engine.load(pkg, threads=threads)
+        one = rate(_batches(engine, inputs, 1))
+        b32 = rate(_batches(engine, inputs, 32))
+        rows[label] = {"batch1": one, "batch32": b32}
+        progress(label, rows[label])
+        outputs[label] = engine.run_batch(inputs)
+    cosines = {}
+    for label, _ in variants[1:]:
+        pairs = zip(outputs["ort fp32"], outputs[label], strict=True)
+        cos = [float(int8_vec(a) @ int8_vec(b)) for a, b in pairs]
+        cosines[label] = {"mean": float(np.mean(cos)), "min": float(np.min(cos))}
+    result: dict[str, Any] = {"rows": rows, "cosine_vs_fp32": cosines, "texts": len(data)}
+    if not pytorch:
+        return result
     import torch
     from sentence_transformers import SentenceTransformer
 
     from model_export.sources import minilm
 
     torch.set_num_threads(threads)
-    data = texts(256)
-    inputs = [json.dumps({"text": t}).encode() for t in data]
-    rows: dict[str, Any] = {}
-    outputs: dict[str, list[bytes]] = {}
-    variants = [("ort fp32", "none"), ("ort int8", "int8"), ("ort int8-dynamic", "int8-dynamic")]
-    for label, quant in variants:
-        pkg = ensure(workdir, f"minilm-embedding-{quant}", "minilm", "embedding", quant)
-        engine = Engine.load(pkg, threads=threads)
-        it = iter(range(10**9))
-        one = rate(lambda e=engine, it=it: len(e.run_batch([inputs[next(it) % 256]])))
-        it2 = iter(range(10**9))
-        b32 = rate(
-            lambda e=engine, it=it2: len(
-                e.run_batch([inputs[(next(it) * 32 + k) % 256] for k in range(32)])
-            )
-        )
-        rows[label] = {"batch1": one, "batch32": b32}
-        progress(label, rows[label])
-        outputs[label] = engine.run_batch(inputs)
     model = SentenceTransformer(str(minilm().folder), device="cpu")
     it3 = iter(range(10**9))
     one = rate(lambda: len(model.encode([data[next(it3) % 256]], batch_size=1)))
@@ -156,41 +183,39 @@ def bench_embedding(workdir: Path, threads: int) -> dict[str, Any]:
     )
     rows["pytorch eager (sentence-transformers)"] = {"batch1": one, "batch32": b32}
     ref = model.encode(data, normalize_embeddings=True)
-    cosines = {}
-    for label, _ in variants[1:]:
-        pairs = zip(outputs["ort fp32"], outputs[label], strict=True)
-        cos = [float(int8_vec(a) @ int8_vec(b)) for a, b in pairs]
-        cosines[label] = {"mean": float(np.mean(cos)), "min": float(np.min(cos))}
     cos_st = [float(int8_vec(a) @ r) for a, r in zip(outputs["ort fp32"], ref, strict=True)]
     torch_b32 = rows["pytorch eager (sentence-transformers)"]["batch32"]
     torch_b1 = rows["pytorch eager (sentence-transformers)"]["batch1"]
     for label, _ in variants:
         rows[label]["ratio_vs_pytorch_batch1"] = rows[label]["batch1"] / torch_b1
         rows[label]["ratio_vs_pytorch_batch32"] = rows[label]["batch32"] / torch_b32
-    return {
-        "rows": rows,
-        "cosine_vs_fp32": cosines,
-        "cosine_fp32_package_vs_sentence_transformers": {"min": float(np.min(cos_st))},
-        "texts": len(data),
-    }
+    result["cosine_fp32_package_vs_sentence_transformers"] = {"min": float(np.min(cos_st))}
+    return result
 
 
-def bench_generation(workdir: Path, threads: int, bandwidth: float, int4: bool) -> dict[str, Any]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+GENERATION_VARIANTS = (
+    ("ort fp32 (default)", "none"),
+    ("ort int8 acc4 (before)", "int8"),
+    ("ort int4", "int4"),
+)
 
-    from model_export.sources import smollm2
 
-    torch.set_num_threads(threads)
+def bench_generation(
+    workdir: Path,
+    threads: int,
+    bandwidth: float,
+    int4: bool,
+    provider: str,
+    pytorch: bool,
+    fp32_only: bool = False,
+) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     single = [json.dumps({"prompt": PROMPTS[0], "max_new_tokens": NEW_TOKENS}).encode()]
     batch = [json.dumps({"prompt": p, "max_new_tokens": NEW_TOKENS}).encode() for p in PROMPTS]
-    for label, quant in (
-        ("ort fp32", "none"),
-        ("ort int8 (default)", "int8"),
-        ("ort int4", "int4"),
-    ):
-        pkg = ensure(workdir, f"smollm2-{quant}", "smollm2", "generation", quant)
+    for label, quant in GENERATION_VARIANTS:
+        if (quant == "int4" and not int4) or (fp32_only and quant != "none"):
+            continue
+        pkg = ensure(workdir, f"smollm2-{quant}", "smollm2", "generation", quant, provider)
         engine = Engine.load(pkg, threads=threads)
 
         def gen(e: Engine = engine, b: list[bytes] | None = None) -> int:
@@ -198,7 +223,7 @@ def bench_generation(workdir: Path, threads: int, bandwidth: float, int4: bool) 
             return sum(len(json.loads(o)["tokens"]) for o in outs)
 
         tps1 = rate(gen, 5.0)
-        tps8 = rate(lambda e=engine: gen(e, batch), 5.0)
+        tps8 = rate(functools.partial(gen, engine, batch), 5.0)
         step_bytes = weight_bytes_per_step(pkg / "model.onnx")
         parity = engine.package.manifest["parity"]
         agreement = parity.get("final", parity["fp32"])["top1_agreement"]
@@ -211,6 +236,15 @@ def bench_generation(workdir: Path, threads: int, bandwidth: float, int4: bool) 
             "teacher_forced_top1": agreement,
         }
         progress(label, rows[label])
+    result = {"rows": rows, "new_tokens": NEW_TOKENS, "prompts_in_batch": len(batch)}
+    if not pytorch:
+        return result
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from model_export.sources import smollm2
+
+    torch.set_num_threads(threads)
     hf = workdir / "smollm2-hf"
     if not (hf / "config.json").is_file():
         smollm2(workdir)
@@ -234,7 +268,7 @@ def bench_generation(workdir: Path, threads: int, bandwidth: float, int4: bool) 
     t1 = rate(lambda: torch_gen(PROMPTS[:1]), 1.0, rounds=2)
     t8 = rate(lambda: torch_gen(PROMPTS), 1.0, rounds=2)
     progress("pytorch generate", t1, t8)
-    fp32_bytes = rows["ort fp32"]["weight_mb_per_step"] * 1e6
+    fp32_bytes = rows["ort fp32 (default)"]["weight_mb_per_step"] * 1e6
     rows["pytorch generate fp32"] = {
         "tok_s_1": t1,
         "tok_s_8": t8,
@@ -247,7 +281,7 @@ def bench_generation(workdir: Path, threads: int, bandwidth: float, int4: bool) 
         if label.startswith("ort"):
             row["ratio_vs_pytorch_1"] = row["tok_s_1"] / t1
             row["ratio_vs_pytorch_8"] = row["tok_s_8"] / t8
-    return {"rows": rows, "new_tokens": NEW_TOKENS, "prompts_in_batch": len(batch)}
+    return result
 
 
 EMBED_COLS = ["batch1", "batch32", "ratio_vs_pytorch_batch1", "ratio_vs_pytorch_batch32"]
@@ -280,17 +314,24 @@ def table(title: str, rows: dict[str, dict[str, float]], cols: list[str]) -> str
 def render(result: dict[str, Any]) -> str:
     """The human-readable tables of a result object."""
     bandwidth = result["copy_bandwidth_gb_s"]
-    parts = [f"threads {result['threads']}, numpy copy bandwidth {bandwidth:.1f} GB/s", ""]
+    provider = result.get("provider", "cpu")
+    parts = [
+        f"provider {provider}, threads {result['threads']}, "
+        f"numpy copy bandwidth {bandwidth:.1f} GB/s",
+        "",
+    ]
     if "embedding" in result:
         emb = result["embedding"]
-        st = emb["cosine_fp32_package_vs_sentence_transformers"]
         parts += [table("Embedding, all-MiniLM-L6-v2 (items/s)", emb["rows"], EMBED_COLS), ""]
         for label, q in emb["cosine_vs_fp32"].items():
             parts.append(
                 f"- cosine {label} vs ort fp32 outputs: mean {q['mean']:.5f}, min {q['min']:.5f}"
                 f" over {emb['texts']} texts"
             )
-        parts += [f"- cosine ort fp32 vs sentence-transformers: min {st['min']:.5f}", ""]
+        st = emb.get("cosine_fp32_package_vs_sentence_transformers")
+        if st:
+            parts.append(f"- cosine ort fp32 vs sentence-transformers: min {st['min']:.5f}")
+        parts.append("")
     if "generation" in result:
         gen = result["generation"]
         title = f"Generation, SmolLM2-135M ({gen['new_tokens']} new tokens per stream, tok/s)"
@@ -305,6 +346,9 @@ def main() -> int:
         "--workdir", type=Path, default=Path.home() / ".cache" / "agentnet" / "bench-packages"
     )
     parser.add_argument("--int4", action="store_true", help="also the int4 SmolLM2 package")
+    parser.add_argument("--provider", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--no-pytorch", action="store_true", help="skip the PyTorch rows")
+    parser.add_argument("--fp32-only", action="store_true", help="only the float32 packages")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--skip", choices=("embedding", "generation"), action="append", default=[])
     parser.add_argument("--render", type=Path, help="print the tables of a saved --json result")
@@ -314,11 +358,20 @@ def main() -> int:
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     bandwidth = copy_bandwidth()
-    result: dict[str, Any] = {"threads": args.threads, "copy_bandwidth_gb_s": bandwidth / 1e9}
+    result: dict[str, Any] = {
+        "threads": args.threads,
+        "provider": args.provider,
+        "copy_bandwidth_gb_s": bandwidth / 1e9,
+    }
+    pytorch = not args.no_pytorch
     if "embedding" not in args.skip:
-        result["embedding"] = bench_embedding(args.workdir, args.threads)
+        result["embedding"] = bench_embedding(
+            args.workdir, args.threads, args.provider, pytorch, args.fp32_only
+        )
     if "generation" not in args.skip:
-        result["generation"] = bench_generation(args.workdir, args.threads, bandwidth, args.int4)
+        result["generation"] = bench_generation(
+            args.workdir, args.threads, bandwidth, args.int4, args.provider, pytorch, args.fp32_only
+        )
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return 0

@@ -3,9 +3,13 @@
 Steps: optimum ``main_export`` (with its own validation at ``atol``),
 ``onnx.checker.check_model``, our parity check against PyTorch (fails the export
 when the fp32 graph is off by more than ``atol``), optional quantization or fp16,
-a second check and parity measurement of the final graph, then the package:
-``model.onnx`` (+ ``model.onnx.data`` when over 2 GB), ``tokenizer.json`` and
-``manifest.json``.
+a second check and parity measurement of the final graph, then the package,
+staged in a temporary folder: ``model.onnx`` (+ ``model.onnx.data`` when over
+2 GB), ``tokenizer.json`` and ``manifest.json``. The manifest declares the
+package's ``execution_provider`` and ``agreement_rule``; with the agreement check
+(default for presets) the staged package runs through the agreement harness and
+is written to ``out_dir`` only if it agrees, with the harness record in
+``manifest["agreement"]`` (see :mod:`model_export.agreement_check`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from model_export import parity, sources
+from model_export import agreement_check, parity, sources
 from model_export import quantize as quant
+from oracles.engine.compare import default_rule
 from oracles.errors import UsageError
-from oracles.package import write_manifest
+from oracles.package import compute_model_id, write_manifest
 
 TASKS = {
     "embedding": "feature-extraction",
@@ -30,6 +35,10 @@ TASKS = {
     "generation": "text-generation-with-past",
 }
 DEFAULT_ATOL = {"embedding": 1e-4, "classification": 1e-4, "generation": 1e-2}
+PROVIDERS = ("cpu", "cuda")
+# CUDA packages: full fp32 matmuls (no TF32) and deterministic kernels (the session
+# sets use_deterministic_compute on any GPU provider).
+CUDA_OPTIONS = {"cuda": {"use_tf32": "0", "cudnn_conv_algo_search": "DEFAULT"}}
 MAX_GENERATION_LENGTH = 2048
 OPTIMIZE_LEVELS = ("O1", "O2", "O3")
 
@@ -127,16 +136,33 @@ def export(
     fp16: bool = False,
     optimize: str | None = None,
     atol: float | None = None,
+    execution_provider: str | None = None,
+    agreement: bool | None = None,
+    agreement_levels: list[str] | None = None,
+    agreement_inputs: int | None = None,
 ) -> str:
     """Export ``source`` (preset name or HF folder) as a ``kind`` package; return its id.
 
-    ``quantize``: ``None`` takes the preset's default (``int8`` for smollm2, float32
-    otherwise), ``"none"`` forces float32, or one of ``int8``, ``int8-dynamic``,
-    ``int4`` (see :mod:`model_export.quantize`).
+    ``quantize``: ``None`` takes the preset's default (float32 for every preset,
+    the fastest setting that agrees across CPUs), ``"none"`` forces float32, or one of
+    ``int8``, ``int8-dynamic``, ``int4`` (see :mod:`model_export.quantize`).
+    ``execution_provider``: ``cpu`` (default) or ``cuda``, the provider whose
+    numerics the package declares (a separate model id). ``agreement``: run the
+    agreement check (default: on for presets, off for local folders) over
+    ``agreement_levels`` (default: every level of the provider) and
+    ``agreement_inputs`` inputs (default: the harness's).
     """
     if kind not in TASKS:
         raise UsageError(f"unknown kind {kind!r}; choose from {', '.join(TASKS)}")
     sources.check(str(source), kind)
+    flags = agreement_check.current()
+    provider = execution_provider or flags.provider or "cpu"
+    if provider not in PROVIDERS:
+        raise UsageError(f"unknown execution provider {provider!r}; choose cpu or cuda")
+    if agreement is None:
+        agreement = flags.check if flags.check is not None else str(source) in sources.PRESET_KINDS
+    agreement_levels = agreement_levels or flags.levels
+    agreement_inputs = agreement_inputs if agreement_inputs is not None else flags.inputs
     if quantize is None and not fp16:
         quantize = sources.PRESET_QUANTIZE.get(str(source))
     elif quantize == "none":
@@ -181,15 +207,16 @@ def export(
             final = work / "final.onnx"
             if fp16:
                 quant.to_fp16(path, final)
-            else:
+            elif quantize is not None:
                 untie = kind == "generation"
                 settings["quantization"] = quant.quantize(path, final, quantize, untie)
             onnx.checker.check_model(str(final))
             parity_out["final"] = _parity(kind, src.folder, final)
-        out.mkdir(parents=True, exist_ok=True)
-        _copy_model(final, out / "model.onnx")
-        shutil.copyfile(onnx_dir / "tokenizer.json", out / "tokenizer.json")
-        inputs, outputs, opset = _io_names(out / "model.onnx")
+        stage = work / "package"
+        stage.mkdir()
+        _copy_model(final, stage / "model.onnx")
+        shutil.copyfile(onnx_dir / "tokenizer.json", stage / "tokenizer.json")
+        inputs, outputs, opset = _io_names(stage / "model.onnx")
         manifest: dict[str, Any] = {
             "kind": kind,
             "task": TASKS[kind],
@@ -200,10 +227,21 @@ def export(
             "outputs": outputs,
             "opset": opset,
             "batch_invariant": quantize not in quant.BATCH_VARIANT_MODES,
+            "execution_provider": provider,
+            **({"provider_options": CUDA_OPTIONS} if provider == "cuda" else {}),
+            "agreement_rule": default_rule(kind).to_json(),
             **_kind_fields(kind, src.folder, src),
             "export": {**settings, "atol": atol},
             "tools": tool_versions(),
             "parity": parity_out,
         }
         manifest["limits"] = _limits(kind, int(manifest["max_length"]))
-        return write_manifest(out, manifest)
+        write_manifest(stage, manifest)
+        if agreement:
+            record = agreement_check.check(stage, out, agreement_levels, agreement_inputs)
+            manifest["agreement"] = record
+            write_manifest(stage, manifest)
+        out.mkdir(parents=True, exist_ok=True)
+        for item in sorted(stage.iterdir()):
+            shutil.move(str(item), out / item.name)
+        return compute_model_id(out)

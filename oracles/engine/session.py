@@ -103,6 +103,8 @@ def create_session(
     options.log_severity_level = 3
     if chosen[0] != "CPUExecutionProvider":
         options.use_deterministic_compute = True
+        if hasattr(ort, "preload_dlls"):  # CUDA/cuDNN from the nvidia-* wheels, if present
+            ort.preload_dlls()
     extra = {TARGETS[k]: dict(v) for k, v in (provider_options or {}).items() if k in TARGETS}
     return ort.InferenceSession(
         str(model_path),
