@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
-import signal
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -45,69 +43,10 @@ _UNBINDABLE_ADDRESS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL}
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from oracles import logs
-    from oracles.chain.keys import load_keystore
-    from oracles.engine import Engine
-    from oracles.worker.node import Worker, WorkerSettings
-    from oracles.worker.settings import resolve
+    from oracles.worker.launch import run_worker
+    from oracles.worker.settings import flags_of, resolve
 
-    flags = {
-        "rpc": args.rpc,
-        "deployment": args.deployment,
-        "signer_keystore": args.signer_keystore,
-        "owner_keystore": args.owner_keystore,
-        "password_file": args.password_file,
-        "model": args.model,
-        "db": args.db,
-        "confirmations": args.confirmations,
-        "poll_interval": args.poll_interval,
-        "metrics_host": args.metrics_host,
-        "metrics_port": args.metrics_port,
-        "threads": args.threads,
-        "batch_submissions": False if args.no_batch else None,
-        "max_batch": args.max_batch,
-        "claim_threshold": args.claim_threshold,
-        "log_format": args.log_format,
-    }
-    s = resolve(flags, args.config)
-    logs.configure(s["log_format"])
-    signer = load_keystore(s["signer_keystore"], password_file=s["password_file"])
-    owner = None
-    if s["owner_keystore"]:
-        owner = load_keystore(s["owner_keystore"], password_file=s["password_file"])
-    engines: dict[str, Any] = {}
-    for folder in s["model"]:
-        engine = Engine.load(folder, threads=s["threads"])
-        engines[engine.model_id] = engine
-    deployment = s["deployment"]
-    if deployment is None:
-        from oracles.chain.contracts import DEPLOYMENTS_DIR
-
-        deployment = str(DEPLOYMENTS_DIR / f"{Chain(s['rpc'], None).chain_id}.json")
-    settings = WorkerSettings(
-        rpc_urls=s["rpc"],
-        deployment=deployment,
-        db=s["db"],
-        confirmations=s["confirmations"],
-        poll_interval=s["poll_interval"],
-        metrics_host=s["metrics_host"],
-        metrics_port=s["metrics_port"],
-        batch_submissions=s["batch_submissions"],
-        max_batch=s["max_batch"],
-        finalize_backoff=s["finalize_backoff"],
-        claim_threshold=parse_amount(s["claim_threshold"]) if s["claim_threshold"] else None,
-    )
-    worker = Worker(settings, signer, engines, owner=owner)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await worker.run(stop)
-
-    asyncio.run(main())
-    return 0
+    return run_worker(resolve(flags_of(args), args.config))
 
 
 def _run_worker(args: argparse.Namespace) -> int:

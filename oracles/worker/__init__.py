@@ -1,9 +1,15 @@
 """The oracle worker: follows the TaskMarket, runs committee tasks, commits, reveals, finalizes.
 
+* :mod:`~oracles.worker.node`: the parts wired together, their loops, the reconcile pass;
+* :mod:`~oracles.worker.intake`: followed logs -> task rows (and forgetting them on a reorg);
+* :mod:`~oracles.worker.inference`: batching due tasks through their model's engine;
+* :mod:`~oracles.worker.submission`: calldata, EIP-712 signatures, batched sends;
+* :mod:`~oracles.worker.settlement`: who finalizes and when, activation, outcomes;
+* :mod:`~oracles.worker.rewards`: withdrawing rewards with the owner key;
 * :mod:`~oracles.worker.store`: per-task state in SQLite (survives kill -9);
-* :mod:`~oracles.worker.events`: turns followed logs into rows (reorg-aware);
 * :mod:`~oracles.worker.chainview`: typed reads of the contracts;
 * :mod:`~oracles.worker.compose`: the engine input of a task with parents;
-* :mod:`~oracles.worker.node`: the reconcile loop that decides and sends;
+* :mod:`~oracles.worker.settings`: settings from flags, environment and TOML;
+* :mod:`~oracles.worker.launch`: starting a worker process (keys, engines, signals);
 * :mod:`~oracles.worker.telemetry`: Prometheus metrics, /metrics and /healthz.
 """

@@ -10,6 +10,11 @@ States: ``waiting`` (parents not done) -> ``seen`` -> ``computed`` ->
 ``committed`` -> ``revealed`` -> ``finalized`` | ``failed``; ``observer`` for
 tasks of our models where our agent is not on the committee (kept for parent
 outputs and activation).
+
+Model ids, result hashes and salts are BLOBs (the bytes the contracts use);
+transaction hashes are the ``0x`` text the node returns. The schema version is
+SQLite's ``user_version``; a file of version 0 (hex text columns) is migrated in
+place when it is opened.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+
+from oracles.errors import AgentnetError
+
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS worker_tasks (
     task_id INTEGER PRIMARY KEY,
-    model_id TEXT NOT NULL,
+    model_id BLOB NOT NULL,
     input BLOB NOT NULL,
     parents TEXT NOT NULL,
     committee TEXT NOT NULL,
@@ -32,8 +40,8 @@ CREATE TABLE IF NOT EXISTS worker_tasks (
     state TEXT NOT NULL,
     created_block INTEGER NOT NULL,
     output BLOB,
-    result_hash TEXT,
-    salt TEXT,
+    result_hash BLOB,
+    salt BLOB,
     commit_tx TEXT,
     commit_sent_at REAL,
     reveal_tx TEXT,
@@ -48,7 +56,7 @@ CREATE TABLE IF NOT EXISTS worker_tasks (
 CREATE TABLE IF NOT EXISTS worker_finals (
     task_id INTEGER PRIMARY KEY,
     status INTEGER NOT NULL,
-    result_hash TEXT NOT NULL,
+    result_hash BLOB NOT NULL,
     output BLOB NOT NULL,
     block INTEGER NOT NULL
 );
@@ -56,12 +64,17 @@ CREATE TABLE IF NOT EXISTS worker_finals (
 
 ACTIVE_STATES = ("waiting", "seen", "computed", "committed", "revealed")
 TERMINAL_STATES = ("finalized", "failed")
+TX_COLUMNS = {"commit": "commit_tx", "reveal": "reveal_tx", "finalize": "finalize_tx"}
 
 
-@dataclass
+class StoreError(AgentnetError):
+    """The worker's database file cannot be used by this version of the worker."""
+
+
+@dataclass(frozen=True)
 class TaskRow:
     task_id: int
-    model_id: str
+    model_id: bytes
     input: bytes
     parents: list[int]
     committee: list[str]
@@ -70,8 +83,8 @@ class TaskRow:
     state: str
     created_block: int
     output: bytes | None
-    result_hash: str | None
-    salt: str | None
+    result_hash: bytes | None
+    salt: bytes | None
     commit_tx: str | None
     reveal_tx: str | None
     finalize_tx: str | None
@@ -83,7 +96,7 @@ class TaskRow:
     def from_row(cls, row: sqlite3.Row) -> TaskRow:
         return cls(
             task_id=row["task_id"],
-            model_id=row["model_id"],
+            model_id=bytes(row["model_id"]),
             input=bytes(row["input"]),
             parents=json.loads(row["parents"]),
             committee=json.loads(row["committee"]),
@@ -91,9 +104,9 @@ class TaskRow:
             member=bool(row["member"]),
             state=row["state"],
             created_block=row["created_block"],
-            output=bytes(row["output"]) if row["output"] is not None else None,
-            result_hash=row["result_hash"],
-            salt=row["salt"],
+            output=_blob(row["output"]),
+            result_hash=_blob(row["result_hash"]),
+            salt=_blob(row["salt"]),
             commit_tx=row["commit_tx"],
             reveal_tx=row["reveal_tx"],
             finalize_tx=row["finalize_tx"],
@@ -103,19 +116,78 @@ class TaskRow:
         )
 
 
+def _blob(value: bytes | None) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _unhex(value: str | None) -> bytes | None:
+    return None if value is None else bytes.fromhex(value.removeprefix("0x"))
+
+
 class TaskStore:
     """The worker's tables, on a connection shared with its log follower."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
+        self._open_schema()
+
+    # --- schema -------------------------------------------------------------------
+    def _open_schema(self) -> None:
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the worker database has schema version {version}, newer than this "
+                f"worker's {SCHEMA_VERSION}: run a newer agentnet, or give another --db"
+            )
+        has_tasks = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'worker_tasks'"
+        ).fetchone()
+        if version == 0 and has_tasks:
+            self._migrate_from_hex_text()
         self.conn.executescript(SCHEMA)
+        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _migrate_from_hex_text(self) -> None:
+        """Version 0 kept model ids, result hashes and salts as ``0x``/hex text."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("ALTER TABLE worker_tasks RENAME TO worker_tasks_v0")
+            conn.execute("ALTER TABLE worker_finals RENAME TO worker_finals_v0")
+            # executescript would commit the open transaction: one statement at a time.
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            tasks = [dict(r) for r in conn.execute("SELECT * FROM worker_tasks_v0")]
+            for task in tasks:
+                for column in ("model_id", "result_hash", "salt"):
+                    task[column] = _unhex(task[column])
+                names = ", ".join(task)
+                marks = ", ".join("?" * len(task))
+                conn.execute(
+                    f"INSERT INTO worker_tasks ({names}) VALUES ({marks})", list(task.values())
+                )
+            conn.executemany(
+                "INSERT INTO worker_finals VALUES (?,?,?,?,?)",
+                [
+                    (r["task_id"], r["status"], _unhex(r["result_hash"]), r["output"], r["block"])
+                    for r in conn.execute("SELECT * FROM worker_finals_v0").fetchall()
+                ],
+            )
+            conn.execute("DROP TABLE worker_tasks_v0")
+            conn.execute("DROP TABLE worker_finals_v0")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except (sqlite3.Error, ValueError) as exc:
+            conn.rollback()
+            raise StoreError(f"cannot migrate the worker database to version 1: {exc}") from exc
+        conn.commit()
 
     # --- writes from events (inside the follower's transaction) -------------------
-    def upsert_task(
+    def insert_task(
         self,
         task_id: int,
-        model_id: str,
+        model_id: bytes,
         task_input: bytes,
         parents: list[int],
         committee: list[str],
@@ -123,6 +195,7 @@ class TaskStore:
         member: bool,
         created_block: int,
     ) -> None:
+        """Remember a new task (a task already known is left as it is)."""
         state = "waiting" if parents and not committee else ("seen" if member else "observer")
         self.conn.execute(
             "INSERT INTO worker_tasks (task_id, model_id, input, parents, committee, quorum,"
@@ -150,15 +223,15 @@ class TaskStore:
             (json.dumps(committee), int(member), int(member), task_id),
         )
 
-    def record_final(
-        self, task_id: int, status: int, result_hash: str, output: bytes, block: int
+    def record_finalized(
+        self, task_id: int, status: int, result_hash: bytes, output: bytes, block: int
     ) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO worker_finals VALUES (?,?,?,?,?)",
             (task_id, status, result_hash, output, block),
         )
 
-    def rollback(self, ancestor: int) -> None:
+    def forget_after(self, ancestor: int) -> None:
         """Forget what blocks after ``ancestor`` told us; the chain is re-read after."""
         self.conn.execute("DELETE FROM worker_finals WHERE block > ?", (ancestor,))
         # A task created in a dropped block may come back different: forget it unless
@@ -169,16 +242,31 @@ class TaskStore:
 
     # --- writes from the reconcile loop -------------------------------------------
     def save_output(
-        self, task_id: int, output: bytes, result_hash: str, salt: str, inference_ms: float
-    ) -> None:
-        """Persist output and salt before anything is committed (never overwritten)."""
+        self, row: TaskRow, output: bytes, result_hash: bytes, salt: bytes, inference_ms: float
+    ) -> TaskRow | None:
+        """Persist output and salt before anything is committed (never overwritten).
+
+        Returns the updated row, or ``None`` when the task already had a salt.
+        """
+        now = time.time()
         with self.conn:
-            self.conn.execute(
+            updated = self.conn.execute(
                 "UPDATE worker_tasks SET output = ?, result_hash = ?, salt = ?,"
                 " computed_at = ?, inference_ms = ?, state = 'computed'"
                 " WHERE task_id = ? AND salt IS NULL",
-                (output, result_hash, salt, time.time(), inference_ms, task_id),
-            )
+                (output, result_hash, salt, now, inference_ms, row.task_id),
+            ).rowcount
+        if not updated:
+            return None
+        return replace(
+            row,
+            output=output,
+            result_hash=result_hash,
+            salt=salt,
+            computed_at=now,
+            inference_ms=inference_ms,
+            state="computed",
+        )
 
     def set_state(self, task_id: int, state: str) -> None:
         column = {"committed": "committed_at", "revealed": "revealed_at"}.get(state)
@@ -200,7 +288,7 @@ class TaskStore:
                     "UPDATE worker_tasks SET state = ? WHERE task_id = ?", (state, task_id)
                 )
 
-    def set_sent(self, task_id: int, when: float) -> None:
+    def mark_commit_broadcast(self, task_id: int, when: float) -> None:
         """When our first commit transaction for the task was broadcast."""
         with self.conn:
             self.conn.execute(
@@ -209,16 +297,17 @@ class TaskStore:
                 (when, task_id),
             )
 
-    def set_tx(self, task_id: int, kind: str, tx_hash: str) -> None:
-        if kind not in ("commit_tx", "reveal_tx", "finalize_tx"):
-            raise ValueError(kind)
+    def record_tx(self, task_id: int, action: str, tx_hash: str) -> None:
+        """The mined ``commit``, ``reveal`` or ``finalize`` transaction of a task."""
+        column = TX_COLUMNS[action]
         with self.conn:
             self.conn.execute(
-                f"UPDATE worker_tasks SET {kind} = ? WHERE task_id = ?", (tx_hash, task_id)
+                f"UPDATE worker_tasks SET {column} = ? WHERE task_id = ?", (tx_hash, task_id)
             )
 
     # --- reads ------------------------------------------------------------------------
-    def active(self) -> list[TaskRow]:
+    def open_tasks(self) -> list[TaskRow]:
+        """Tasks not known to be finalized or failed (ours and observed ones)."""
         rows = self.conn.execute(
             "SELECT * FROM worker_tasks WHERE state IN (?,?,?,?,?,'observer') ORDER BY task_id",
             ACTIVE_STATES,
@@ -231,11 +320,12 @@ class TaskStore:
         ).fetchone()
         return TaskRow.from_row(row) if row else None
 
-    def final(self, task_id: int) -> tuple[int, bytes] | None:
+    def finalized_output(self, task_id: int) -> bytes | None:
+        """The output a task was finalized with, once its ``TaskFinalized`` was followed."""
         row = self.conn.execute(
-            "SELECT status, output FROM worker_finals WHERE task_id = ?", (task_id,)
+            "SELECT output FROM worker_finals WHERE task_id = ?", (task_id,)
         ).fetchone()
-        return (int(row["status"]), bytes(row["output"])) if row else None
+        return bytes(row["output"]) if row else None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -244,6 +334,3 @@ class TaskStore:
                 "SELECT state, COUNT(*) AS n FROM worker_tasks GROUP BY state"
             ).fetchall()
         }
-
-    def all(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.conn.execute("SELECT * FROM worker_tasks ORDER BY task_id")]

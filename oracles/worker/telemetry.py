@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -81,7 +80,7 @@ class HealthServer:
     def __init__(
         self,
         metrics: WorkerMetrics,
-        health: Callable[[], dict[str, Any]],
+        health: Callable[[], dict[str, object]],
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:

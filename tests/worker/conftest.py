@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from model_export.tiny import tiny_package
-from tests.worker.helpers import NetFactory, iter_children
+from tests.worker.helpers import LIAR, NetFactory, iter_children
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +38,15 @@ def packages(tiny_base: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _tiny_packages_first(packages: dict[str, Path]) -> Iterator[None]:
+def _tiny_packages_first(request: pytest.FixtureRequest) -> Iterator[None]:
     """Build every package before any other fixture, and check for strays at the end.
 
     titanoboa's pytest plugin opens a chain snapshot around each fixture's setup; a
-    session fixture first created inside a test would close out of order.
+    session fixture first created inside a test would close out of order. A session
+    of unit tests only (no test uses ``nets``) builds nothing.
     """
+    if any("nets" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("packages")
     # Other suites' session networks (e.g. tests/api) may outlive this one: only
     # what appeared while these tests ran counts.
     before = {pid for pid, _ in iter_children()}
@@ -51,7 +54,7 @@ def _tiny_packages_first(packages: dict[str, Path]) -> Iterator[None]:
     strays = [
         (pid, cmd)
         for pid, cmd in iter_children()
-        if pid not in before and ("anvil" in cmd or " worker " in cmd)
+        if pid not in before and ("anvil" in cmd or " worker " in cmd or LIAR in cmd)
     ]
     assert not strays, f"processes left running: {strays}"
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from oracles.worker.compose import compose
 
 ETHER = 10**18
 PHASE_SUCCEEDED = 5
+LIAR = "tests.worker.liar"  # module of the test-only worker whose engines lie
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache
@@ -74,15 +77,33 @@ class Net:
         name: str | None = None,
         rpc: list[str] | None = None,
         models: list[str] | None = None,
+        module: str | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start ``agentnet worker`` for agent ``index`` (name defaults to worker<index>)."""
+        """Start ``agentnet worker`` for agent ``index`` (name defaults to worker<index>).
+
+        ``module`` runs ``python -m module`` with the same flags instead (e.g. :data:`LIAR`).
+        """
         agent = self.net.agents[index]
         name = name or f"worker{index}"
         packages = [self.packages[m] for m in (models or list(self.packages))]
-        self.commands.append(
-            self.net.worker_command(agent, packages, self.db_path(name), *extra, rpc=rpc)
-        )
-        proc = self.net.start_worker(agent, packages, *extra, name=name, rpc=rpc)
+        command = self.net.worker_command(agent, packages, self.db_path(name), *extra, rpc=rpc)
+        if module is None:
+            self.commands.append(command)
+            proc = self.net.start_worker(agent, packages, *extra, name=name, rpc=rpc)
+        else:
+            program = [sys.executable, "-m", "oracles.cli", "worker"]
+            assert command[: len(program)] == program, command
+            command = [sys.executable, "-m", module, *command[len(program) :]]
+            self.commands.append(command)
+            with open(self.log_path(name), "ab") as log_file:
+                proc = subprocess.Popen(
+                    command,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    cwd=str(ROOT),
+                )
+            self.net.processes.append(proc)
         self.workers[name] = proc
         return proc
 

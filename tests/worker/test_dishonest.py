@@ -1,16 +1,20 @@
-"""A worker that reveals a wrong result is slashed ``slash_wrong``; the honest two are paid."""
+"""A worker that reveals a wrong result is slashed ``slash_wrong``; the honest two are paid.
+
+The liar is the normal worker with its engine wrapped to answer wrongly
+(``python -m tests.worker.liar``, see :mod:`tests.worker.liar`).
+"""
 
 from __future__ import annotations
 
 from deployments.params import Params
-from tests.worker.helpers import PHASE_SUCCEEDED, NetFactory, as_bytes, expected
+from tests.worker.helpers import LIAR, PHASE_SUCCEEDED, NetFactory, as_bytes, expected
 
 
 def test_lying_worker_is_slashed_and_honest_ones_paid(nets: NetFactory) -> None:
     params = Params(commit_window=8, reveal_window=8)
     net = nets(params)
     liar = 0
-    net.start(liar, "--dishonest")
+    net.start(liar, module=LIAR)
     net.start(1)
     net.start(2)
     for index in range(3):

@@ -88,7 +88,7 @@ def test_commit_dropped_by_reorg_is_resent_with_same_salt(net: Net) -> None:
         member, did_commit, did_reveal, result_hash = net.member_state(task_id, index)
         assert (member, did_commit, did_reveal) == (True, True, True)
         assert row["state"] == "finalized"
-        assert row["result_hash"] == "0x" + result_hash.hex()
+        assert row["result_hash"] == result_hash
         owner = net.agent(index).owner.address
         (commit_raw,) = [raw for _, raw in net.logs("Committed", task_id, agent=owner)]
         (reveal_raw,) = [raw for _, raw in net.logs("Revealed", task_id, agent=owner)]

@@ -1,0 +1,89 @@
+"""Followed TaskMarket logs -> task rows, and forgetting them again after a reorg.
+
+The log follower calls :meth:`Intake.on_logs` and :meth:`Intake.on_rollback` inside
+its own SQLite transaction, so a row and the follower's cursor always move together.
+Rows are only facts that were announced; what to do with a task is decided later,
+by the reconcile loop, from the chain's state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection
+
+import structlog
+
+from oracles.chain.contracts import Contract
+from oracles.chain.follower import Log
+from oracles.worker.store import TaskStore
+from oracles.worker.telemetry import WorkerMetrics
+
+log = structlog.get_logger("agentnet.worker")
+
+
+class Intake:
+    """Writes the tasks of our models (and their outcomes) as the follower delivers them."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        market: Contract,
+        agent: str,
+        models: Collection[bytes],
+        metrics: WorkerMetrics,
+        on_news: Callable[[], None],
+        on_reorg: Callable[[], None],
+    ) -> None:
+        """``on_news`` is called after every delivery (wake the reconcile loop);
+        ``on_reorg`` when blocks were dropped (stop waiting for our pending sends)."""
+        self.store = store
+        self.market = market
+        self.agent = agent
+        self.models = set(models)
+        self.metrics = metrics
+        self.on_news = on_news
+        self.on_reorg = on_reorg
+
+    def on_logs(self, conn: sqlite3.Connection, logs: list[Log]) -> None:
+        for raw in logs:
+            event = self.market.decode_log(raw)
+            if event is None:
+                continue
+            args = event.args
+            if event.name == "TaskCreated":
+                model_id = bytes(args["model_id"])
+                if model_id not in self.models:
+                    continue
+                committee = [str(a) for a in args["committee"]]
+                self.store.insert_task(
+                    task_id=int(args["task_id"]),
+                    model_id=model_id,
+                    task_input=bytes(args["input"]),
+                    parents=[int(p) for p in args["parents"]],
+                    committee=committee,
+                    quorum=int(args["quorum"]),
+                    member=self.agent in committee,
+                    created_block=raw.block_number,
+                )
+                if self.agent in committee:
+                    self.metrics.tasks.labels("seen").inc()
+            elif event.name == "TaskActivated":
+                committee = [str(a) for a in args["committee"]]
+                self.store.set_committee(int(args["task_id"]), committee, self.agent in committee)
+                if self.agent in committee:
+                    self.metrics.tasks.labels("seen").inc()
+            elif event.name == "TaskFinalized":
+                self.store.record_finalized(
+                    int(args["task_id"]),
+                    int(args["status"]),
+                    bytes(args["result_hash"]),
+                    bytes(args["output"]),
+                    raw.block_number,
+                )
+        self.on_news()
+
+    def on_rollback(self, conn: sqlite3.Connection, ancestor: int) -> None:
+        log.warning("worker.reorg", ancestor=ancestor)
+        self.store.forget_after(ancestor)
+        self.on_reorg()
+        self.on_news()
