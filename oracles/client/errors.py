@@ -13,18 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from oracles.chain.errors import SimulationReverted
-from oracles.errors import AgentnetError, UsageError
+from oracles.errors import AgentnetError, NotFound, UsageError
 
 
 class ClientError(AgentnetError):
     """Base class of the requester client's errors."""
 
 
-class UnknownModel(ClientError, UsageError):
+class UnknownModel(ClientError, NotFound):
     """A model reference is not a model id, a package folder or a known alias."""
 
 
-class UnknownTask(ClientError, UsageError):
+class UnknownTask(ClientError, NotFound):
     """No task with this id exists on the chain."""
 
 
