@@ -2,8 +2,9 @@
 
 The log follower calls :meth:`Intake.on_logs` and :meth:`Intake.on_rollback` inside
 its own SQLite transaction, so a row and the follower's cursor always move together.
-Rows are only facts that were announced; what to do with a task is decided later,
-by the reconcile loop, from the chain's state.
+Rows are only facts that were announced (a task, its committee, its outcome, and
+which transactions carried our commit and reveal); what to do with a task is
+decided later, by the reconcile loop, from the chain's state.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from oracles.worker.store import TaskStore
 from oracles.worker.telemetry import WorkerMetrics
 
 log = structlog.get_logger("agentnet.worker")
+
+# Our own steps, by event: the chain's word on which transaction carried them.
+OUR_STEPS = {"Committed": "commit", "Revealed": "reveal"}
 
 
 class Intake:
@@ -80,6 +84,10 @@ class Intake:
                     bytes(args["output"]),
                     raw.block_number,
                 )
+            elif event.name in OUR_STEPS and str(args["agent"]) == self.agent:
+                # A send cancelled after a reorg, or a worker killed after broadcasting,
+                # never saw its receipt; the followed event still names the transaction.
+                self.store.record_tx(int(args["task_id"]), OUR_STEPS[event.name], raw.tx_hash)
         self.on_news()
 
     def on_rollback(self, conn: sqlite3.Connection, ancestor: int) -> None:

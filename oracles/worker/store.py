@@ -298,12 +298,14 @@ class TaskStore:
             )
 
     def record_tx(self, task_id: int, action: str, tx_hash: str) -> None:
-        """The mined ``commit``, ``reveal`` or ``finalize`` transaction of a task."""
+        """The mined ``commit``, ``reveal`` or ``finalize`` transaction of a task.
+
+        One statement: from the follower it is part of the follower's transaction.
+        """
         column = TX_COLUMNS[action]
-        with self.conn:
-            self.conn.execute(
-                f"UPDATE worker_tasks SET {column} = ? WHERE task_id = ?", (tx_hash, task_id)
-            )
+        self.conn.execute(
+            f"UPDATE worker_tasks SET {column} = ? WHERE task_id = ?", (tx_hash, task_id)
+        )
 
     # --- reads ------------------------------------------------------------------------
     def open_tasks(self) -> list[TaskRow]:

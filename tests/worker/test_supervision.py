@@ -1,10 +1,10 @@
 """An unexpected error in a background send stops the worker loudly.
 
-The worker's SQLite file gets a trigger that refuses to record a commit
-transaction: SQLite itself then raises (``sqlite3.IntegrityError``) inside the
-task that sent the commit, after its receipt came back. The worker must not go
-on half alive with that task's exception unobserved: it logs ``worker.failed``
-with the error, shuts down, and exits with a non-zero status.
+The worker's SQLite file gets a trigger that refuses to record when a commit was
+broadcast: SQLite itself then raises (``sqlite3.IntegrityError``) inside the task
+that sends the commit, right after the broadcast. The worker must not go on half
+alive with that task's exception unobserved: it logs ``worker.failed`` with the
+error, shuts down, and exits with a non-zero status.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import subprocess
 from deployments.params import Params
 from tests.worker.helpers import NetFactory, read_log
 
-REFUSAL = "test: the database refuses commit transactions"
+REFUSAL = "test: the database refuses to note a commit broadcast"
 
 
 def test_sqlite_error_in_a_send_stops_the_worker_with_the_error_logged(nets: NetFactory) -> None:
@@ -26,7 +26,7 @@ def test_sqlite_error_in_a_send_stops_the_worker_with_the_error_logged(nets: Net
     conn = sqlite3.connect(net.db_path(name), timeout=10)
     try:
         conn.execute(
-            "CREATE TRIGGER refuse_commit_tx BEFORE UPDATE OF commit_tx ON worker_tasks"
+            "CREATE TRIGGER refuse_broadcast BEFORE UPDATE OF commit_sent_at ON worker_tasks"
             f" BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
         )
         conn.commit()
@@ -46,7 +46,7 @@ def test_sqlite_error_in_a_send_stops_the_worker_with_the_error_logged(nets: Net
     assert failed[0]["level"] == "error"
     assert failed[0]["error"] == f"IntegrityError: {REFUSAL}"
     assert events[-1].get("event") == "worker.stopped"
-    # The failure came after the commit went through, in the task that sent it.
-    agent = net.agent(0).owner.address
-    assert len(net.logs("Committed", task_id, agent=agent)) == 1
-    assert net.rows(name)[task_id]["commit_tx"] is None
+    # The failure came in the task that sent the commit, after the broadcast.
+    assert net.rows(name)[task_id]["commit_sent_at"] is None
+    signer = net.agent(0).signer.address
+    assert int(net.rpc("eth_getTransactionCount", [signer, "pending"]), 16) == 1
