@@ -9,11 +9,18 @@
         lose at most the slashable stake, never withdraw it.
 
         For every model, the eligible agents' weights (stake minus pending
-        unstake, when at least `min_stake`) are kept in a Fenwick tree of
-        stake sums, so that the TaskMarket draws a stake-weighted committee
-        without replacement in O(log n) reads per member, and a stake
-        change costs O(log n) writes per model the agent serves, however
-        many agents serve the model.
+        unstake, when at least `min_stake`) live in a lagged stake tree
+        (`modules/stake_tree.vy`): a weight change made in epoch `k` (256
+        blocks) counts for draws whose draw block lies in epoch `k + 1` or
+        later, so the TaskMarket's draw reads weights fixed before its
+        randomness existed. Seats are drawn with replacement, in proportion
+        to weight, in O(log n) reads per seat however many agents serve the
+        model; a stake change costs at most 12 node writes per model the
+        agent serves.
+@custom:security Slashes lower the stake at once but leave the trees
+        alone (a finalize slashing 16 members of 16 models each would not
+        fit a block); `poke` brings an agent's weights in line with its stake
+        and the current `min_stake`, and anyone may call it.
 """
 
 from snekmate.auth import ownable
@@ -22,10 +29,13 @@ from snekmate.utils import pausable
 
 from .interfaces import IModelRegistry
 from .interfaces import ITaskMarket
+from .modules import constants
+from .modules import stake_tree
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
 initializes: pausable
+initializes: stake_tree
 
 exports: (
     ownable_2step.owner,
@@ -33,38 +43,32 @@ exports: (
     ownable_2step.transfer_ownership,
     ownable_2step.accept_ownership,
     pausable.paused,
+    stake_tree.currentEpoch,
+    stake_tree.epochBlocks,
+    stake_tree.weightOf,
+    stake_tree.weightAt,
+    stake_tree.totalWeight,
+    stake_tree.totalWeightAt,
+    stake_tree.eligibleCount,
+    stake_tree.leafStats,
+    stake_tree.agentsForModel,
+    stake_tree.drawCommittee,
 )
 
-
-# An agent serves at most this many models.
-MAX_MODELS: constant(uint256) = 16
-# At most this many agents ever join one model's tree (leaves are reused).
-MAX_AGENTS_PER_MODEL: constant(uint256) = 2_048
-# log2(MAX_AGENTS_PER_MODEL): a tree walk visits at most LOG + 1 nodes.
-LOG_AGENTS: constant(uint256) = 11
-# Largest committee the market asks for.
-MAX_COMMITTEE: constant(uint256) = 16
-# Draws per committee, counting those that land on an agent below a raised minimum.
-MAX_DRAWS: constant(uint256) = 2 * MAX_COMMITTEE
-
-# Weights are packed beside the agent address in 96 bits.
-MAX_STAKE: constant(uint256) = 2**96 - 1
-ADDRESS_MASK: constant(uint256) = 2**160 - 1
-MASK32: constant(uint256) = 2**32 - 1
 
 # Bounds of the owner's setters.
 MAX_MIN_STAKE: constant(uint256) = 1_000 * 10**18
 MIN_UNBONDING: constant(uint256) = 60
 MAX_UNBONDING: constant(uint256) = 60 * 86_400
 
+# Stake asked out in epoch k still counts in draws of epoch k, which can
+# seat until the end of epoch k + 1: it may leave from epoch k + 2.
+WITHDRAW_AFTER_EPOCHS: constant(uint256) = 2
+
 # Agent status values.
 STATUS_NONE: constant(uint8) = 0
 STATUS_ACTIVE: constant(uint8) = 1
 STATUS_DEREGISTERED: constant(uint8) = 2
-
-# Slash reasons, as in the protocol.
-REASON_MISSED: constant(uint8) = 1
-REASON_WRONG: constant(uint8) = 2
 
 
 struct Agent:
@@ -73,7 +77,8 @@ struct Agent:
     stake: uint256
     pending_unstake: uint256
     unbond_at: uint256
-    models: DynArray[bytes32, MAX_MODELS]
+    unbond_epoch: uint256
+    models: DynArray[bytes32, constants.MAX_MODELS]
     endpoint: String[128]
 
 
@@ -83,8 +88,9 @@ struct AgentView:
     stake: uint256
     pending_unstake: uint256
     unbond_at: uint256
+    unbond_epoch: uint256
     weight: uint256
-    models: DynArray[bytes32, MAX_MODELS]
+    models: DynArray[bytes32, constants.MAX_MODELS]
     endpoint: String[128]
     agreed: uint256
     disagreed: uint256
@@ -131,7 +137,7 @@ event SignerChanged:
 
 event ModelsSet:
     agent: indexed(address)
-    models: DynArray[bytes32, MAX_MODELS]
+    models: DynArray[bytes32, constants.MAX_MODELS]
 
 
 event EndpointSet:
@@ -141,12 +147,6 @@ event EndpointSet:
 
 event Deregistered:
     agent: indexed(address)
-
-
-event WeightChanged:
-    agent: indexed(address)
-    model_id: indexed(bytes32)
-    weight: uint256
 
 
 event MarketSet:
@@ -175,18 +175,10 @@ treasury_balance: public(uint256)
 # Sum of all agents' stakes.
 total_staked: public(uint256)
 
+# owner -> agent record.
 _agents: HashMap[address, Agent]
 # signer -> agent (owner) it signs for.
 _agent_of_signer: HashMap[address, address]
-
-# Per model Fenwick tree over leaf weights: node i sums leaves (i - lowbit(i), i].
-_tree: HashMap[bytes32, HashMap[uint256, uint256]]
-# Leaf i: agent address in the low 160 bits, its weight in the high 96.
-_leaves: HashMap[bytes32, HashMap[uint256, uint256]]
-# Agent's leaf index in a model's tree (0 = none yet).
-_leaf_of: HashMap[bytes32, HashMap[address, uint256]]
-# Per model: leaf count (bits 0-31), eligible count (32-63), total weight (64-255).
-_model_stats: HashMap[bytes32, uint256]
 
 
 @deploy
@@ -220,10 +212,11 @@ def __init__(registry_: IModelRegistry, min_stake_: uint256, unbonding_period_: 
 
 @external
 @payable
-def register(signer: address, models: DynArray[bytes32, MAX_MODELS], endpoint: String[128]):
+def register(signer: address, models: DynArray[bytes32, constants.MAX_MODELS], endpoint: String[128]):
     """
     @dev The caller becomes the agent (owner). An address that fully
-         withdrew after `deregister` may register again.
+         withdrew after `deregister` may register again. Its weight counts
+         in draws from the next epoch on.
     @notice Registers an agent with its hot signer key, the models it
             serves and an optional public endpoint, staking `msg.value`.
     @param signer The key the oracle worker signs results with; not an
@@ -236,7 +229,7 @@ def register(signer: address, models: DynArray[bytes32, MAX_MODELS], endpoint: S
     assert agent.status == STATUS_NONE, "staking: already registered"
     assert self._agent_of_signer[msg.sender] == empty(address), "staking: caller is a signer"
     assert msg.value >= self.min_stake, "staking: stake below minimum"
-    assert msg.value <= MAX_STAKE, "staking: stake too large"
+    assert msg.value <= constants.MAX_STAKE, "staking: stake too large"
     self._check_signer(signer, msg.sender)
     self._check_models(models)
 
@@ -246,6 +239,7 @@ def register(signer: address, models: DynArray[bytes32, MAX_MODELS], endpoint: S
         stake=msg.value,
         pending_unstake=0,
         unbond_at=0,
+        unbond_epoch=0,
         models=models,
         endpoint=endpoint,
     )
@@ -255,20 +249,21 @@ def register(signer: address, models: DynArray[bytes32, MAX_MODELS], endpoint: S
     log ModelsSet(agent=msg.sender, models=models)
     if len(endpoint) != 0:
         log EndpointSet(agent=msg.sender, endpoint=endpoint)
-    self._sync_models(msg.sender, models, empty(DynArray[bytes32, MAX_MODELS]))
+    self._sync_models(msg.sender, models, empty(DynArray[bytes32, constants.MAX_MODELS]))
 
 
 @external
 @payable
 def addStake():
     """
+    @dev The new weight counts in draws from the next epoch on.
     @notice Adds `msg.value` to the caller's stake.
     """
     pausable._require_not_paused()
     assert self._agents[msg.sender].status == STATUS_ACTIVE, "staking: not an active agent"
     assert msg.value != 0, "staking: zero amount"
     stake: uint256 = self._agents[msg.sender].stake + msg.value
-    assert stake <= MAX_STAKE, "staking: stake too large"
+    assert stake <= constants.MAX_STAKE, "staking: stake too large"
     self._agents[msg.sender].stake = stake
     self.total_staked += msg.value
     log StakeAdded(agent=msg.sender, amount=msg.value, stake=stake)
@@ -278,9 +273,10 @@ def addStake():
 @external
 def requestUnstake(amount: uint256):
     """
-    @dev The amount stops counting toward the agent's weight at once and
-         can be withdrawn after the unbonding period. A new request
-         restarts the period for the whole pending amount.
+    @dev The amount leaves the agent's weight in draws of the next epoch
+         on, and can be withdrawn after the unbonding period, once no draw
+         can read it any more (two epochs on). A new request restarts both
+         for the whole pending amount.
     @notice Asks to take `amount` of the caller's stake out.
     @param amount Wei to unstake, at most the stake not already pending.
     """
@@ -292,6 +288,7 @@ def requestUnstake(amount: uint256):
     unbond_at: uint256 = block.timestamp + self.unbonding_period
     self._agents[msg.sender].pending_unstake = pending
     self._agents[msg.sender].unbond_at = unbond_at
+    self._agents[msg.sender].unbond_epoch = stake_tree._current_epoch()
     log UnstakeRequested(agent=msg.sender, amount=amount, pending_unstake=pending, unbond_at=unbond_at)
     self._sync(msg.sender)
 
@@ -300,10 +297,11 @@ def requestUnstake(amount: uint256):
 @nonreentrant
 def withdrawStake():
     """
-    @dev Allowed once the unbonding period has passed and the agent sits
-         on no committee of a task that is not finalized, so that stake
-         cannot escape a pending slash. A deregistered agent that takes
-         its last wei out is forgotten, and its signer is released.
+    @dev Allowed once the unbonding period has passed, two epochs after
+         the request (no draw reads the old weight any more), and while
+         the agent sits on no committee of a task that is not finalized,
+         so that stake cannot escape a pending slash. A deregistered agent
+         that takes its last wei out is forgotten, and its signer released.
     @notice Sends the caller its pending unstake.
     """
     agent: Agent = self._agents[msg.sender]
@@ -312,6 +310,9 @@ def withdrawStake():
     leaving: bool = agent.status == STATUS_DEREGISTERED and agent.stake == 0
     assert agent.pending_unstake != 0 or leaving, "staking: nothing pending"
     assert block.timestamp >= agent.unbond_at, "staking: still unbonding"
+    assert (
+        stake_tree._current_epoch() >= agent.unbond_epoch + WITHDRAW_AFTER_EPOCHS
+    ), "staking: stake still counts in draws"
     if self.market != empty(address):
         open_tasks: uint256 = staticcall ITaskMarket(self.market).openTasks(msg.sender)
         assert open_tasks == 0, "staking: agent has open tasks"
@@ -351,17 +352,17 @@ def setSigner(signer: address):
 
 
 @external
-def setModels(models: DynArray[bytes32, MAX_MODELS]):
+def setModels(models: DynArray[bytes32, constants.MAX_MODELS]):
     """
-    @dev Committees already drawn keep the agent; only future draws see
-         the new list.
+    @dev Committees already drawn keep the agent; draws of the next epoch
+         on see the new list.
     @notice Replaces the list of models the caller serves.
     @param models Ids of registered, active models (no duplicates).
     """
     pausable._require_not_paused()
     assert self._agents[msg.sender].status == STATUS_ACTIVE, "staking: not an active agent"
     self._check_models(models)
-    old: DynArray[bytes32, MAX_MODELS] = self._agents[msg.sender].models
+    old: DynArray[bytes32, constants.MAX_MODELS] = self._agents[msg.sender].models
     self._agents[msg.sender].models = models
     log ModelsSet(agent=msg.sender, models=models)
     self._sync_models(msg.sender, models, old)
@@ -381,8 +382,9 @@ def setEndpoint(endpoint: String[128]):
 @external
 def deregister():
     """
-    @dev The agent leaves every model at once and its whole stake starts
-         unbonding; it must still serve the committees it sits on.
+    @dev The agent leaves every model (for draws of the next epoch on)
+         and its whole stake starts unbonding; it must still serve the
+         committees it sits on or is drawn to until then.
     @notice Retires the caller's agent.
     """
     agent: Agent = self._agents[msg.sender]
@@ -391,6 +393,7 @@ def deregister():
     self._agents[msg.sender].status = STATUS_DEREGISTERED
     self._agents[msg.sender].pending_unstake = agent.stake
     self._agents[msg.sender].unbond_at = unbond_at
+    self._agents[msg.sender].unbond_epoch = stake_tree._current_epoch()
     log Deregistered(agent=msg.sender)
     log UnstakeRequested(
         agent=msg.sender,
@@ -404,8 +407,10 @@ def deregister():
 @external
 def poke(agent: address):
     """
-    @dev Weights follow `min_stake` only when recomputed; after the owner
-         raises it, anyone may push an agent's weights up to date.
+    @dev Weights follow an agent's stake and `min_stake` only when
+         recomputed: after a slash or a change of `min_stake`, anyone may
+         bring an agent's weights up to date (for draws of the next epoch
+         on). Workers poke the agents they see slashed.
     @notice Recomputes an agent's weight in every model it serves.
     @param agent The agent to update.
     """
@@ -420,7 +425,8 @@ def poke(agent: address):
 def slash(agent: address, amount: uint256, task_id: uint256, reason: uint8) -> uint256:
     """
     @dev Only the TaskMarket. Takes at most the agent's stake; the pending
-         unstake shrinks with it. Slashed ETH goes to the treasury.
+         unstake shrinks with it. Slashed ETH goes to the treasury. The
+         agent's weights are left to `poke`.
     @notice Slashes an agent for a task.
     @param agent The agent (owner address).
     @param amount Wei to take.
@@ -429,85 +435,20 @@ def slash(agent: address, amount: uint256, task_id: uint256, reason: uint8) -> u
     @return uint256 The amount actually taken.
     """
     assert msg.sender == self.market, "staking: caller is not the market"
-    assert reason == REASON_MISSED or reason == REASON_WRONG, "staking: unknown reason"
+    assert (
+        reason == constants.REASON_MISSED or reason == constants.REASON_WRONG
+    ), "staking: unknown reason"
     stake: uint256 = self._agents[agent].stake
     taken: uint256 = min(amount, stake)
-    stake -= taken
-    self._agents[agent].stake = stake
-    if self._agents[agent].pending_unstake > stake:
-        self._agents[agent].pending_unstake = stake
-    self.total_staked -= taken
-    self.treasury_balance += taken
+    if taken != 0:
+        stake -= taken
+        self._agents[agent].stake = stake
+        if self._agents[agent].pending_unstake > stake:
+            self._agents[agent].pending_unstake = stake
+        self.total_staked -= taken
+        self.treasury_balance += taken
     log Slashed(agent=agent, task_id=task_id, amount=taken, reason=reason)
-    if self._agents[agent].status != STATUS_NONE:
-        self._sync(agent)
     return taken
-
-
-@external
-@view
-def drawCommittee(model_id: bytes32, size: uint256, seed: bytes32) -> DynArray[address, MAX_COMMITTEE]:
-    """
-    @dev Stake-weighted sampling without replacement: member k is leaf
-         `r_k mod W_k` of the prefix sums, with `r_k = keccak(seed, k)`
-         and `W_k` the weight not yet drawn. Drawn leaves are kept in
-         memory and their weights subtracted from every tree node that
-         covers them, so nothing is written. O(size * log n) reads.
-         A leaf whose stored weight is below the current `min_stake` (the
-         owner raised it and the agent was not poked since) is drawn over:
-         removed from the draw but not seated. Fewer than `size` agents
-         come back only when such leaves exhaust the 32 draws or the weight.
-    @notice Draws a committee for a model.
-    @param model_id The model the committee serves.
-    @param size Number of distinct agents to draw.
-    @param seed Randomness from the market.
-    @return DynArray The agents (owner addresses) in draw order.
-    """
-    stats: uint256 = self._model_stats[model_id]
-    n: uint256 = stats & MASK32
-    assert size <= MAX_COMMITTEE, "staking: committee too large"
-    assert size <= (stats >> 32) & MASK32, "staking: not enough eligible agents"
-    remaining: uint256 = stats >> 64
-
-    top: uint256 = 1
-    for _: uint256 in range(LOG_AGENTS):
-        if top * 2 > n:
-            break
-        top *= 2
-
-    # Weights are refreshed on each agent's own changes (or `poke`); one left below a
-    # minimum the owner has since raised is drawn over, not seated.
-    min_weight: uint256 = self.min_stake
-    picked: DynArray[uint256, MAX_DRAWS] = []
-    picked_weight: DynArray[uint256, MAX_DRAWS] = []
-    committee: DynArray[address, MAX_COMMITTEE] = []
-    for k: uint256 in range(MAX_DRAWS):
-        if len(committee) == size or remaining == 0:
-            break
-        r: uint256 = convert(keccak256(abi_encode(seed, k)), uint256) % remaining
-        pos: uint256 = 0
-        step: uint256 = top
-        for _: uint256 in range(LOG_AGENTS + 1):
-            if step == 0:
-                break
-            nxt: uint256 = pos + step
-            if nxt <= n:
-                v: uint256 = self._tree[model_id][nxt]
-                for j: uint256 in range(len(picked), bound=MAX_DRAWS):
-                    if picked[j] > pos and picked[j] <= nxt:
-                        v -= picked_weight[j]
-                if v <= r:
-                    pos = nxt
-                    r -= v
-            step = step >> 1
-        leaf: uint256 = self._leaves[model_id][pos + 1]
-        weight: uint256 = leaf >> 160
-        picked.append(pos + 1)
-        picked_weight.append(weight)
-        remaining -= weight
-        if weight >= min_weight:
-            committee.append(convert(convert(leaf & ADDRESS_MASK, uint160), address))
-    return committee
 
 
 @external
@@ -557,6 +498,7 @@ def pause():
 @external
 def unpause():
     """
+    @dev Owner only.
     @notice Lifts the pause.
     """
     ownable._check_owner()
@@ -566,7 +508,9 @@ def unpause():
 @external
 def setMinStake(min_stake_: uint256):
     """
-    @dev Existing weights follow on the agent's next change or `poke`.
+    @dev Existing weights follow on the agent's next change or `poke`;
+         draws never consult `min_stake` (it can change after their
+         randomness is known).
     @notice Sets the least stake of an eligible agent.
     @param min_stake_ Wei, in (0, 1000 ETH].
     """
@@ -599,6 +543,7 @@ def setUnbondingPeriod(unbonding_period_: uint256):
 @nonreentrant
 def withdrawTreasury(receiver: address, amount: uint256):
     """
+    @dev Owner only; pull-style transfer last.
     @notice Sends slashed ETH from the treasury.
     @param receiver Where to send it.
     @param amount Wei, at most `treasury_balance`.
@@ -613,66 +558,6 @@ def withdrawTreasury(receiver: address, amount: uint256):
 
 
 # ---------------------------------------------------------------- views
-
-
-@external
-@view
-def agentsForModel(model_id: bytes32) -> DynArray[address, MAX_AGENTS_PER_MODEL]:
-    """
-    @dev Reads every leaf: meant for off-chain callers.
-    @notice The agents (owners) currently eligible for a model.
-    @param model_id The model.
-    @return DynArray Eligible agents in the order they joined the model.
-    """
-    n: uint256 = self._model_stats[model_id] & MASK32
-    min_weight: uint256 = max(self.min_stake, 1)
-    out: DynArray[address, MAX_AGENTS_PER_MODEL] = []
-    for i: uint256 in range(1, MAX_AGENTS_PER_MODEL + 1):
-        if i > n:
-            break
-        leaf: uint256 = self._leaves[model_id][i]
-        if leaf >> 160 >= min_weight:
-            out.append(convert(convert(leaf & ADDRESS_MASK, uint160), address))
-    return out
-
-
-@external
-@view
-def eligibleCount(model_id: bytes32) -> uint256:
-    """
-    @dev Counts the agents with a weight in the model's tree; after the owner
-         raises `min_stake`, agents below it count until they are poked.
-    @notice How many agents are eligible for a model.
-    @param model_id The model.
-    @return uint256 The count.
-    """
-    return (self._model_stats[model_id] >> 32) & MASK32
-
-
-@external
-@view
-def totalWeight(model_id: bytes32) -> uint256:
-    """
-    @notice Sum of the eligible agents' weights for a model.
-    @param model_id The model.
-    @return uint256 Wei.
-    """
-    return self._model_stats[model_id] >> 64
-
-
-@external
-@view
-def weightOf(agent: address, model_id: bytes32) -> uint256:
-    """
-    @notice An agent's weight in a model's committee draw.
-    @param agent The agent.
-    @param model_id The model.
-    @return uint256 Wei (0 when not eligible).
-    """
-    leaf: uint256 = self._leaf_of[model_id][agent]
-    if leaf == 0:
-        return 0
-    return self._leaves[model_id][leaf] >> 160
 
 
 @external
@@ -701,11 +586,24 @@ def pendingUnstakeOf(agent: address) -> uint256:
 @view
 def unbondAt(agent: address) -> uint256:
     """
-    @notice When an agent's pending unstake can be withdrawn.
+    @notice When an agent's pending unstake can be withdrawn, by time.
     @param agent The agent.
-    @return uint256 Unix time (0 when nothing is pending).
+    @return uint256 Unix time (0 when nothing was asked).
     """
     return self._agents[agent].unbond_at
+
+
+@external
+@view
+def withdrawableFromEpoch(agent: address) -> uint256:
+    """
+    @dev `withdrawStake` also needs `unbondAt` and no open task.
+    @notice The first epoch in which an agent's pending unstake no longer
+            counts in any draw.
+    @param agent The agent.
+    @return uint256 The epoch (2 when nothing was asked).
+    """
+    return self._agents[agent].unbond_epoch + WITHDRAW_AFTER_EPOCHS
 
 
 @external
@@ -732,7 +630,7 @@ def agentOfSigner(signer: address) -> address:
 
 @external
 @view
-def modelsOf(agent: address) -> DynArray[bytes32, MAX_MODELS]:
+def modelsOf(agent: address) -> DynArray[bytes32, constants.MAX_MODELS]:
     """
     @notice The models an agent lists.
     @param agent The agent.
@@ -769,10 +667,11 @@ def reputation(agent: address) -> (uint256, uint256, uint256):
     """
     @dev The counters live beside the agent's claimable balance in the
          market, where finalize updates them in the same write.
-    @notice An agent's record over finalized tasks.
+    @notice An agent's record over finalized tasks (one count per task,
+            whatever its seats).
     @param agent The agent.
     @return uint256 Tasks where it agreed with the accepted result.
-    @return uint256 Tasks where it revealed another result.
+    @return uint256 Tasks where it revealed a rejected result.
     @return uint256 Tasks where it failed to commit or reveal.
     """
     if self.market == empty(address):
@@ -787,7 +686,8 @@ def agentInfo(agent: address) -> AgentView:
     @notice Everything about an agent in one call.
     @param agent The agent.
     @return AgentView Signer, status, stake, pending unstake, unbonding
-            time, current weight, models, endpoint and reputation.
+            time and epoch, the weight its stake gives it now, models,
+            endpoint and reputation.
     """
     a: Agent = self._agents[agent]
     agreed: uint256 = 0
@@ -801,6 +701,7 @@ def agentInfo(agent: address) -> AgentView:
         stake=a.stake,
         pending_unstake=a.pending_unstake,
         unbond_at=a.unbond_at,
+        unbond_epoch=a.unbond_epoch,
         weight=self._weight(a),
         models=a.models,
         endpoint=a.endpoint,
@@ -816,6 +717,11 @@ def agentInfo(agent: address) -> AgentView:
 @internal
 @view
 def _check_signer(signer: address, agent: address):
+    """
+    @notice Reverts unless `signer` may become `agent`'s signer.
+    @param signer The candidate key.
+    @param agent The agent (owner).
+    """
     assert signer != empty(address), "staking: zero signer"
     assert signer != agent, "staking: signer is the agent"
     assert self._agents[signer].status == STATUS_NONE, "staking: signer is an agent"
@@ -824,17 +730,27 @@ def _check_signer(signer: address, agent: address):
 
 @internal
 @view
-def _check_models(models: DynArray[bytes32, MAX_MODELS]):
+def _check_models(models: DynArray[bytes32, constants.MAX_MODELS]):
+    """
+    @notice Reverts unless `models` is a non-empty list of distinct
+            active models.
+    @param models The model ids.
+    """
     assert len(models) != 0, "staking: no models"
-    for i: uint256 in range(len(models), bound=MAX_MODELS):
+    for i: uint256 in range(len(models), bound=constants.MAX_MODELS):
         assert staticcall registry.isActive(models[i]), "staking: model not active"
-        for j: uint256 in range(i + 1, len(models), bound=MAX_MODELS):
+        for j: uint256 in range(i + 1, len(models), bound=constants.MAX_MODELS):
             assert models[j] != models[i], "staking: duplicate model"
 
 
 @internal
 @view
 def _weight(agent: Agent) -> uint256:
+    """
+    @notice The weight an agent's record gives it in each of its models.
+    @param agent The record.
+    @return uint256 Free stake when active and at least `min_stake`, else 0.
+    """
     if agent.status != STATUS_ACTIVE:
         return 0
     free: uint256 = agent.stake - agent.pending_unstake
@@ -845,75 +761,31 @@ def _weight(agent: Agent) -> uint256:
 
 @internal
 def _sync(agent: address):
-    models: DynArray[bytes32, MAX_MODELS] = self._agents[agent].models
+    """
+    @notice Writes an agent's weight into the tree of every model it lists.
+    @param agent The agent.
+    """
+    models: DynArray[bytes32, constants.MAX_MODELS] = self._agents[agent].models
     weight: uint256 = self._weight(self._agents[agent])
     for m: bytes32 in models:
-        self._set_weight(m, agent, weight)
+        stake_tree._set_weight(m, agent, weight)
 
 
 @internal
 def _sync_models(
     agent: address,
-    models: DynArray[bytes32, MAX_MODELS],
-    old: DynArray[bytes32, MAX_MODELS],
+    models: DynArray[bytes32, constants.MAX_MODELS],
+    old: DynArray[bytes32, constants.MAX_MODELS],
 ):
+    """
+    @notice Moves an agent from its old model list to a new one.
+    @param agent The agent.
+    @param models The new list.
+    @param old The old list.
+    """
     for m: bytes32 in old:
         if m not in models:
-            self._set_weight(m, agent, 0)
+            stake_tree._set_weight(m, agent, 0)
     weight: uint256 = self._weight(self._agents[agent])
     for m: bytes32 in models:
-        self._set_weight(m, agent, weight)
-
-
-@internal
-def _set_weight(model_id: bytes32, agent: address, weight: uint256):
-    """
-    @dev Sets an agent's leaf in a model's Fenwick tree. A new leaf is
-         appended (its node summing the leaves it covers); an existing
-         one propagates the change to the at most LOG + 1 nodes above.
-    """
-    stats: uint256 = self._model_stats[model_id]
-    n: uint256 = stats & MASK32
-    eligible: uint256 = (stats >> 32) & MASK32
-    total: uint256 = stats >> 64
-    leaf: uint256 = self._leaf_of[model_id][agent]
-    old: uint256 = 0
-
-    if leaf == 0:
-        if weight == 0:
-            return
-        assert n < MAX_AGENTS_PER_MODEL, "staking: model has too many agents"
-        n += 1
-        leaf = n
-        self._leaf_of[model_id][agent] = leaf
-        node: uint256 = weight
-        lowest: uint256 = leaf - (leaf & unsafe_sub(0, leaf))
-        j: uint256 = leaf - 1
-        for _: uint256 in range(LOG_AGENTS + 1):
-            if j <= lowest:
-                break
-            node += self._tree[model_id][j]
-            j -= j & unsafe_sub(0, j)
-        self._tree[model_id][leaf] = node
-    else:
-        old = self._leaves[model_id][leaf] >> 160
-        if old == weight:
-            return
-        i: uint256 = leaf
-        for _: uint256 in range(LOG_AGENTS + 1):
-            if i > n:
-                break
-            if weight > old:
-                self._tree[model_id][i] += weight - old
-            else:
-                self._tree[model_id][i] -= old - weight
-            i += i & unsafe_sub(0, i)
-
-    self._leaves[model_id][leaf] = convert(agent, uint256) | (weight << 160)
-    if old == 0 and weight != 0:
-        eligible += 1
-    elif old != 0 and weight == 0:
-        eligible -= 1
-    total = total + weight - old
-    self._model_stats[model_id] = n | (eligible << 32) | (total << 64)
-    log WeightChanged(agent=agent, model_id=model_id, weight=weight)
+        stake_tree._set_weight(m, agent, weight)

@@ -10,6 +10,11 @@
         protocol owner, after which no new task or agent may use it.
         Each model also gets a compact sequential index that the
         `TaskMarket` stores in its packed task records.
+
+        Because registering is permissionless, whoever registers a known
+        package first becomes its publisher. So that nobody can take a model
+        id hostage that way, the protocol owner can correct a registration
+        (publisher, kind, manifest URI) and reinstate a deprecated model.
 """
 
 from snekmate.auth import ownable
@@ -55,6 +60,17 @@ event ModelDeprecated:
     caller: indexed(address)
 
 
+event ModelCorrected:
+    model_id: indexed(bytes32)
+    publisher: indexed(address)
+    kind: uint8
+    manifest_uri: String[256]
+
+
+event ModelReinstated:
+    model_id: indexed(bytes32)
+
+
 # model_id -> ModelInfo.
 _models: HashMap[bytes32, ModelInfo]
 # index -> model_id; indices start at 0 and follow registration order.
@@ -69,6 +85,7 @@ model_count: public(uint256)
 def __init__():
     """
     @dev The deployer becomes the protocol owner (two-step transfer).
+    @notice Deploys an empty registry.
     """
     ownable.__init__()
     ownable_2step.__init__()
@@ -123,9 +140,50 @@ def deprecateModel(model_id: bytes32):
 
 
 @external
+def correctModel(model_id: bytes32, publisher: address, kind: uint8, manifest_uri: String[256]):
+    """
+    @dev Only the protocol owner, for a registration made by someone other
+         than the package's real publisher. The model keeps its index and
+         status; the new publisher may deprecate it from now on.
+    @notice Rewrites a model's publisher, kind and manifest URI.
+    @param model_id A registered model.
+    @param publisher The package's real publisher.
+    @param kind 0 embedding, 1 classification, 2 text generation.
+    @param manifest_uri Where the package's manifest can be fetched.
+    """
+    ownable._check_owner()
+    assert self._models[model_id].status != STATUS_NONE, "registry: unknown model"
+    assert publisher != empty(address), "registry: zero publisher"
+    assert kind <= MAX_KIND, "registry: unknown model kind"
+    assert len(manifest_uri) != 0, "registry: empty manifest uri"
+    self._models[model_id].publisher = publisher
+    self._models[model_id].kind = kind
+    self._models[model_id].manifest_uri = manifest_uri
+    log ModelCorrected(model_id=model_id, publisher=publisher, kind=kind, manifest_uri=manifest_uri)
+
+
+@external
+def reinstateModel(model_id: bytes32):
+    """
+    @dev Only the protocol owner, to undo a deprecation (for instance one
+         made by whoever registered a known package first).
+    @notice Makes a deprecated model active again.
+    @param model_id A deprecated model.
+    """
+    ownable._check_owner()
+    status: uint8 = self._models[model_id].status
+    assert status != STATUS_NONE, "registry: unknown model"
+    assert status == STATUS_DEPRECATED, "registry: model not deprecated"
+    self._models[model_id].status = STATUS_ACTIVE
+    self._active_index[model_id] = self._models[model_id].index + 1
+    log ModelReinstated(model_id=model_id)
+
+
+@external
 @view
 def isActive(model_id: bytes32) -> bool:
     """
+    @dev One storage read.
     @notice Whether a model is registered and not deprecated.
     @param model_id The model to look up.
     @return bool True when tasks may be created for the model.
@@ -153,6 +211,7 @@ def activeIndex(model_id: bytes32) -> (bool, uint256):
 @view
 def modelInfo(model_id: bytes32) -> ModelInfo:
     """
+    @dev Zeros for an unknown model.
     @notice Everything the registry knows about a model.
     @param model_id The model to look up.
     @return ModelInfo Publisher, kind, status (0 unknown, 1 active,

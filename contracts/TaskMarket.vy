@@ -1,42 +1,61 @@
 # pragma version ~=0.4.3
+# pragma optimize codesize
 """
 @title agentnet TaskMarket
 @custom:contract-name TaskMarket
 @license GNU Affero General Public License v3.0 only
-@notice Requesters post inference tasks with a fee held in escrow. A
-        stake-weighted committee of agents serving the task's model is
-        drawn; each member commits to its result, then reveals it; the
-        result that a quorum of members revealed is accepted, its agents
-        are paid, late and wrong members are slashed, and a task without
-        a quorum refunds its requester. Payments are pulled (`withdraw`).
+@notice Requesters post inference tasks with a fee held in escrow. A task
+        created in block `N` fixes its draw block `N + 1`; once that block is
+        mined, its committee is fixed: `committee_size` seats drawn with
+        replacement, in proportion to the stake weights that were frozen
+        before the draw block existed, from `blockhash(draw_block)`. Anyone
+        (usually a seated member, through its first commit) activates the
+        task, which seats that committee and opens the commit window. Each
+        member commits to its result, then reveals it; a member holding
+        several seats submits once and counts once per seat. The result
+        revealed by a quorum of seats is accepted, its seats are paid, late
+        and wrong seats are slashed, and a task without a quorum refunds its
+        requester. A quorum whose output nobody supplies fails after a grace
+        period, so every task ends. Payments are pulled (`withdraw`).
 
-        A task may name parent tasks: it waits until they are finalized,
-        then anyone may `activate` it, which draws its committee. Workers
-        read the parents' outputs from their `TaskFinalized` events.
+        A task may name parent tasks: it waits until they are finalized and
+        draws its committee from a block after the last of them (workers
+        read the parents' outputs from their `TaskFinalized` events).
 
         Members may submit directly (from the agent's owner or signer) or
-        through a relayer with EIP-712 signatures of the agent's signer,
-        one at a time or in batches across tasks.
-@custom:storage Each task is two packed words plus one word per member
-        (address) and one per member result (commitment, then revealed
-        result hash). Per-account claimable balance, open-task count and
-        reputation counters share one word, which `finalize` updates once
-        per member.
+        through a relayer with EIP-712 signatures of the agent's signer, one
+        at a time or in batches across tasks; a batch skips the items it
+        cannot apply instead of reverting.
+
+        Windows and slash amounts come from the parameter version a task
+        recorded at its creation (`modules/market_params.vy`).
+@custom:size Compiled for code size: the market sits close to the 24,576-byte
+        limit of EIP-170, and this costs about 0.2% more gas per task.
+@custom:storage A task is two packed words (`modules/task_words.vy`), its
+        committee words (the members' addresses and the seat map: two words
+        for three members) and one word per member for its commitment, which
+        the reveal overwrites with the result hash. An account's claimable
+        balance, open-task count and reputation counters share one word,
+        which `finalize` writes once per member.
 """
 
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
-from snekmate.utils import pausable
 from snekmate.utils import ecdsa
+from snekmate.utils import pausable
 from snekmate.utils import eip712_domain_separator as eip712
 
 from .interfaces import IAgentStaking
 from .interfaces import IModelRegistry
+from .modules import constants
+from .modules import market_params
+from .modules import task_words
 
 initializes: ownable
 initializes: ownable_2step[ownable := ownable]
 initializes: pausable
 initializes: eip712
+initializes: market_params
 
 exports: (
     ownable_2step.owner,
@@ -45,20 +64,21 @@ exports: (
     ownable_2step.accept_ownership,
     pausable.paused,
     eip712.eip712Domain,
+    market_params.min_fee_per_agent,
+    market_params.commit_window,
+    market_params.reveal_window,
+    market_params.slash_missed,
+    market_params.slash_wrong,
+    market_params.grace_period,
+    market_params.params_version,
+    market_params.paramsAt,
 )
 
 
-MAX_COMMITTEE: constant(uint256) = 16
 MAX_PARENTS: constant(uint256) = 8
 MAX_INPUT: constant(uint256) = 4_096
 MAX_OUTPUT: constant(uint256) = 8_192
 MAX_BATCH: constant(uint256) = 64
-
-# Bounds of the owner's setters.
-MAX_MIN_FEE: constant(uint256) = 10**18
-MIN_WINDOW: constant(uint256) = 2
-MAX_WINDOW: constant(uint256) = 86_400
-MAX_SLASH: constant(uint256) = 100 * 10**18
 MAX_FEE: constant(uint256) = 2**80 - 1
 
 COMMIT_TYPEHASH: constant(bytes32) = keccak256(
@@ -77,62 +97,78 @@ PHASE_READY: constant(uint8) = 4
 PHASE_SUCCEEDED: constant(uint8) = 5
 PHASE_FAILED: constant(uint8) = 6
 
-# Status in `TaskFinalized`.
-FINAL_SUCCEEDED: constant(uint8) = 1
-FINAL_FAILED: constant(uint8) = 2
+# Why a call is refused (`_refusal` holds the reasons). A member's submission
+# returns APPLIED or one of the first codes: the single forms revert with its
+# reason, the batch forms skip the item.
+APPLIED: constant(uint8) = 0
+ERR_UNKNOWN_TASK: constant(uint8) = 1
+ERR_FINALIZED: constant(uint8) = 2
+ERR_NOT_ACTIVE: constant(uint8) = 3
+ERR_COMMIT_CLOSED: constant(uint8) = 4
+ERR_EMPTY_COMMITMENT: constant(uint8) = 5
+ERR_NOT_MEMBER: constant(uint8) = 6
+ERR_ALREADY_COMMITTED: constant(uint8) = 7
+ERR_REVEAL_NOT_OPEN: constant(uint8) = 8
+ERR_REVEAL_CLOSED: constant(uint8) = 9
+ERR_NOT_COMMITTED: constant(uint8) = 10
+ERR_ALREADY_REVEALED: constant(uint8) = 11
+ERR_REVEAL_MISMATCH: constant(uint8) = 12
+ERR_SIGNATURE_LENGTH: constant(uint8) = 13
+ERR_BAD_SIGNATURE: constant(uint8) = 14
+ERR_SIZE_RANGE: constant(uint8) = 15
+ERR_QUORUM_RANGE: constant(uint8) = 16
+ERR_FEE_BELOW_MINIMUM: constant(uint8) = 17
+ERR_FEE_TOO_LARGE: constant(uint8) = 18
+ERR_EMPTY_INPUT: constant(uint8) = 19
+ERR_MODEL_NOT_ACTIVE: constant(uint8) = 20
+ERR_UNKNOWN_PARENT: constant(uint8) = 21
+ERR_DUPLICATE_PARENT: constant(uint8) = 22
+ERR_NO_ELIGIBLE_AGENT: constant(uint8) = 23
+ERR_NOT_WAITING: constant(uint8) = 24
+ERR_PARENTS_OPEN: constant(uint8) = 25
+ERR_DRAW_NOT_MINED: constant(uint8) = 26
+ERR_NOT_READY: constant(uint8) = 27
+ERR_OUTPUT_MISMATCH: constant(uint8) = 28
+ERR_BATCH_LENGTHS: constant(uint8) = 29
+ERR_NOT_AN_AGENT: constant(uint8) = 30
+ERR_ZERO_RECEIVER: constant(uint8) = 31
+ERR_EXCEEDS_TREASURY: constant(uint8) = 32
+ERR_NOTHING_TO_WITHDRAW: constant(uint8) = 33
+ERR_TRANSFER_FAILED: constant(uint8) = 34
 
-# Slash reasons (AgentStaking).
-REASON_MISSED: constant(uint8) = 1
-REASON_WRONG: constant(uint8) = 2
+# Where a waiting task stands for its draw.
+DRAW_PARENTS_OPEN: constant(uint8) = 0
+DRAW_PARENT_FAILED: constant(uint8) = 1
+DRAW_NOT_MINED: constant(uint8) = 2
+DRAW_STALE: constant(uint8) = 3
+DRAW_READY: constant(uint8) = 4
 
-# Word A: requester (0-159) | fee (160-239) | stored status (240-247).
-STORED_OPEN: constant(uint256) = 1
-STORED_SUCCEEDED: constant(uint256) = 2
-STORED_FAILED: constant(uint256) = 3
 
-# Word B bit offsets.
-B_MODEL: constant(uint256) = 0  # 32 bits, registry index
-B_SIZE: constant(uint256) = 32  # 5 bits
-B_QUORUM: constant(uint256) = 37  # 5 bits
-B_NCOMMIT: constant(uint256) = 42  # 5 bits
-B_NREVEAL: constant(uint256) = 47  # 5 bits
-B_NPARENTS: constant(uint256) = 52  # 4 bits
-B_WINNER: constant(uint256) = 56  # 5 bits, index + 1 of an agreeing member
-B_START: constant(uint256) = 64  # 40 bits
-B_COMMIT_END: constant(uint256) = 104  # 40 bits
-B_REVEAL_WINDOW: constant(uint256) = 144  # 32 bits
-B_COMMITTED: constant(uint256) = 176  # 16-bit member bitmap
-B_REVEALED: constant(uint256) = 192  # 16-bit member bitmap
-B_FINAL: constant(uint256) = 208  # 1 bit
-
-# Book word: claimable (0-111) | open tasks (112-143) | agreed (144-175)
-# | disagreed (176-207) | missed (208-239).
-K_CLAIMABLE: constant(uint256) = 0
-K_OPEN: constant(uint256) = 112
-K_AGREED: constant(uint256) = 144
-K_DISAGREED: constant(uint256) = 176
-K_MISSED: constant(uint256) = 208
-MASK112: constant(uint256) = 2**112 - 1
-MASK128: constant(uint256) = 2**128 - 1
-MASK32: constant(uint256) = 2**32 - 1
-
-# Global word: task count (0-63) | escrowed fees (64-255).
-MASK64: constant(uint256) = 2**64 - 1
+struct MemberView:
+    agent: address
+    seats: uint8
+    committed: bool
+    revealed: bool
+    result_hash: bytes32
 
 
 struct TaskView:
     requester: address
     model_id: bytes32
     fee: uint256
-    committee: DynArray[address, MAX_COMMITTEE]
+    committee_size: uint8
     quorum: uint8
     parents: DynArray[uint256, MAX_PARENTS]
+    draw_block: uint256
+    params_version: uint256
+    commit_window: uint256
+    reveal_window: uint256
+    slash_missed: uint256
+    slash_wrong: uint256
+    members: DynArray[MemberView, constants.MAX_COMMITTEE]
     start: uint256
     commit_end: uint256
     reveal_end: uint256
-    committed: DynArray[bool, MAX_COMMITTEE]
-    revealed: DynArray[bool, MAX_COMMITTEE]
-    result_hashes: DynArray[bytes32, MAX_COMMITTEE]
     phase: uint8
     result_hash: bytes32
 
@@ -142,15 +178,21 @@ event TaskCreated:
     requester: indexed(address)
     model_id: indexed(bytes32)
     fee: uint256
-    committee: DynArray[address, MAX_COMMITTEE]
+    committee_size: uint8
     quorum: uint8
     input: Bytes[MAX_INPUT]
     parents: DynArray[uint256, MAX_PARENTS]
+    draw_block: uint256
 
 
 event TaskActivated:
     task_id: indexed(uint256)
-    committee: DynArray[address, MAX_COMMITTEE]
+    committee: DynArray[address, constants.MAX_COMMITTEE]
+
+
+event TaskRedrawn:
+    task_id: indexed(uint256)
+    draw_block: uint256
 
 
 event Committed:
@@ -164,6 +206,12 @@ event Revealed:
     result_hash: bytes32
 
 
+event SubmissionSkipped:
+    task_id: indexed(uint256)
+    agent: indexed(address)
+    reason: uint8
+
+
 event TaskFinalized:
     task_id: indexed(uint256)
     status: uint8
@@ -173,21 +221,8 @@ event TaskFinalized:
 
 event Withdrawn:
     account: indexed(address)
+    receiver: indexed(address)
     amount: uint256
-
-
-event MinFeeSet:
-    min_fee_per_agent: uint256
-
-
-event WindowsSet:
-    commit_window: uint256
-    reveal_window: uint256
-
-
-event SlashAmountsSet:
-    slash_missed: uint256
-    slash_wrong: uint256
 
 
 event TreasuryWithdrawn:
@@ -198,21 +233,24 @@ event TreasuryWithdrawn:
 registry: public(immutable(IModelRegistry))
 staking: public(immutable(IAgentStaking))
 
-# min fee per agent (0-127) | commit window (128-159) | reveal window (160-191).
-_params: uint256
-# slash for a missed member (0-127) | slash for a wrong one (128-255).
-_slashes: uint256
 # Fee remainders kept by the protocol, withdrawn by the owner.
 treasury_balance: public(uint256)
 
-_global: uint256
-_task_a: HashMap[uint256, uint256]
-_task_b: HashMap[uint256, uint256]
-_members: HashMap[uint256, HashMap[uint256, address]]
-# Member i's commitment, replaced by its result hash when it reveals.
-_results: HashMap[uint256, HashMap[uint256, bytes32]]
+# Task count and escrowed fees (task_words counters word).
+_task_count_and_escrow: uint256
+# task id -> terms word (requester, fee, size, quorum, parent count).
+_task_terms: HashMap[uint256, uint256]
+# task id -> progress word (model, version, draw block, windows, bitmaps, status).
+_task_progress: HashMap[uint256, uint256]
+# task id -> word index -> committee words (member addresses, seat map).
+_committee_words: HashMap[uint256, HashMap[uint256, uint256]]
+# task id -> member index -> its commitment, replaced by its result hash
+# when it reveals.
+_member_results: HashMap[uint256, HashMap[uint256, bytes32]]
+# task id -> parent task ids.
 _parents: HashMap[uint256, DynArray[uint256, MAX_PARENTS]]
-_book: HashMap[address, uint256]
+# account -> ledger word (claimable, open tasks, reputation counters).
+_ledgers: HashMap[address, uint256]
 
 
 @deploy
@@ -224,19 +262,22 @@ def __init__(
     reveal_window_: uint256,
     slash_missed_: uint256,
     slash_wrong_: uint256,
+    grace_period_: uint256,
 ):
     """
     @dev The deployer becomes the owner. Devnet defaults
-         (deployments/params): fee 0.0001 ETH per member, 20 s windows,
-         slashes 0.01 ETH (missed) and 0.05 ETH (wrong). Then call
-         `AgentStaking.setMarket` with this contract.
+         (deployments/params): fee 0.0001 ETH per seat, 20 s windows,
+         slashes 0.01 ETH (missed) and 0.05 ETH (wrong) per seat, 60 s
+         grace period. Then call `AgentStaking.setMarket` with this contract.
     @param registry_ The ModelRegistry.
     @param staking_ The AgentStaking.
-    @param min_fee_per_agent_ Least fee per committee member, in wei.
+    @param min_fee_per_agent_ Least fee per seat, in wei.
     @param commit_window_ Seconds for members to commit.
     @param reveal_window_ Seconds for members to reveal after commits close.
-    @param slash_missed_ Wei taken from a member that did not commit or reveal.
-    @param slash_wrong_ Wei taken from a member that revealed another result.
+    @param slash_missed_ Wei taken per seat that did not commit or reveal.
+    @param slash_wrong_ Wei taken per seat that revealed another result.
+    @param grace_period_ Seconds after the reveal window during which only
+           the accepted output can finalize a task that won a quorum.
     """
     ownable.__init__()
     ownable_2step.__init__()
@@ -246,9 +287,15 @@ def __init__(
     assert staking_.address != empty(address), "market: zero staking"
     registry = registry_
     staking = staking_
-    self._set_min_fee(min_fee_per_agent_)
-    self._set_windows(commit_window_, reveal_window_)
-    self._set_slash_amounts(slash_missed_, slash_wrong_)
+    market_params.__init__(
+        min_fee_per_agent_,
+        commit_window_,
+        reveal_window_,
+        slash_missed_,
+        slash_wrong_,
+        grace_period_,
+        staticcall staking_.unbonding_period(),
+    )
 
 
 # ---------------------------------------------------------------- requesters
@@ -264,62 +311,71 @@ def createTask(
     parents: DynArray[uint256, MAX_PARENTS],
 ) -> uint256:
     """
-    @dev The committee is drawn now, or at `activate` for a task with
-         parents. The fee (`msg.value`) stays in escrow until finalize.
+    @dev Draws nothing: the draw block is the next block, whose hash does
+         not exist yet. The fee (`msg.value`) stays in escrow until finalize.
+         The task records the current parameter version.
     @notice Posts an inference task.
-    @param model_id A registered, active model.
+    @param model_id A registered, active model with at least one agent
+           eligible for the draw block.
     @param input UTF-8 JSON task input (see PROTOCOL.md, Models).
-    @param committee_size Members to draw, 1 to 16.
-    @param quorum Equal reveals needed to accept a result, more than
-           half the committee.
+    @param committee_size Seats to draw, 1 to 16.
+    @param quorum Seats that must reveal the same result, more than half.
     @param parents Earlier tasks whose outputs this task consumes.
     @return uint256 The new task id (ids start at 1).
     """
     pausable._require_not_paused()
     size: uint256 = convert(committee_size, uint256)
     q: uint256 = convert(quorum, uint256)
-    assert size >= 1 and size <= MAX_COMMITTEE, "market: committee size out of range"
-    assert q > size // 2 and q <= size, "market: quorum out of range"
-    params: uint256 = self._params
-    assert msg.value >= (params & MASK128) * size, "market: fee below minimum"
-    assert msg.value <= MAX_FEE, "market: fee too large"
-    assert len(input) != 0, "market: empty input"
+    if size == 0 or size > constants.MAX_COMMITTEE:
+        self._refuse(ERR_SIZE_RANGE)
+    if q <= size // 2 or q > size:
+        self._refuse(ERR_QUORUM_RANGE)
+    min_fee: uint256 = 0
+    version: uint256 = 0
+    min_fee, version = market_params._creation_terms()
+    if msg.value < min_fee * size:
+        self._refuse(ERR_FEE_BELOW_MINIMUM)
+    if msg.value > MAX_FEE:
+        self._refuse(ERR_FEE_TOO_LARGE)
+    if len(input) == 0:
+        self._refuse(ERR_EMPTY_INPUT)
     active: bool = False
     index: uint256 = 0
     active, index = staticcall registry.activeIndex(model_id)
-    assert active, "market: model not active"
+    if not active:
+        self._refuse(ERR_MODEL_NOT_ACTIVE)
 
-    g: uint256 = self._global
-    task_id: uint256 = (g & MASK64) + 1
+    counters: uint256 = self._task_count_and_escrow
+    task_id: uint256 = task_words._task_count(counters) + 1
     for i: uint256 in range(len(parents), bound=MAX_PARENTS):
         p: uint256 = parents[i]
-        assert p != 0 and p < task_id, "market: unknown parent"
+        if p == 0 or p >= task_id:
+            self._refuse(ERR_UNKNOWN_PARENT)
         for j: uint256 in range(i + 1, len(parents), bound=MAX_PARENTS):
-            assert parents[j] != p, "market: duplicate parent"
+            if parents[j] == p:
+                self._refuse(ERR_DUPLICATE_PARENT)
 
-    b: uint256 = index | (size << B_SIZE) | (q << B_QUORUM) | (len(parents) << B_NPARENTS)
-    b = b | (((params >> 160) & MASK32) << B_REVEAL_WINDOW)
-    committee: DynArray[address, MAX_COMMITTEE] = []
-    if len(parents) == 0:
-        assert staticcall staking.eligibleCount(model_id) >= size, "market: not enough eligible agents"
-        committee = self._seat(task_id, model_id, size)
-        commit_end: uint256 = block.timestamp + ((params >> 128) & MASK32)
-        b = b | (block.timestamp << B_START) | (commit_end << B_COMMIT_END)
-    else:
+    draw_block: uint256 = block.number + 1
+    if staticcall staking.totalWeightAt(model_id, draw_block // constants.EPOCH_BLOCKS) == 0:
+        self._refuse(ERR_NO_ELIGIBLE_AGENT)
+
+    self._task_terms[task_id] = task_words._pack_terms(msg.sender, msg.value, size, q, len(parents))
+    self._task_progress[task_id] = task_words._pack_progress(index, version, draw_block)
+    if len(parents) != 0:
         self._parents[task_id] = parents
-
-    self._task_a[task_id] = convert(msg.sender, uint256) | (msg.value << 160) | (STORED_OPEN << 240)
-    self._task_b[task_id] = b
-    self._global = task_id | (((g >> 64) + msg.value) << 64)
+    self._task_count_and_escrow = task_words._pack_counters(
+        task_id, task_words._escrowed(counters) + msg.value
+    )
     log TaskCreated(
         task_id=task_id,
         requester=msg.sender,
         model_id=model_id,
         fee=msg.value,
-        committee=committee,
+        committee_size=committee_size,
         quorum=quorum,
         input=input,
         parents=parents,
+        draw_block=draw_block,
     )
     return task_id
 
@@ -327,43 +383,41 @@ def createTask(
 @external
 def activate(task_id: uint256):
     """
-    @dev Anyone. Fails the task (fee back to its requester) when a parent
-         failed, the model was deprecated or too few agents are eligible.
-    @notice Starts a task whose parents are all finalized: draws its
-            committee and opens its commit window.
-    @param task_id A task waiting for its parents.
+    @dev Anyone, any time after the draw block (and the block after the
+         last parent's finalization) is mined: the committee depends on
+         that block's hash and on weights frozen before it, never on when
+         or by whom this is called. When the draw block is older than 256
+         blocks its hash is gone: a new draw block (the next block) is
+         fixed instead (`TaskRedrawn`). Fails the task (fee back to its
+         requester) when a parent failed or no agent is eligible.
+    @notice Seats a waiting task's committee and opens its commit window.
+    @param task_id A waiting task.
     """
-    b: uint256 = self._task_b[task_id]
-    assert b != 0, "market: unknown task"
-    assert self._field(b, B_FINAL, 1) == 0, "market: task already finalized"
-    assert self._field(b, B_START, 40) == 0, "market: task not waiting"
+    terms: uint256 = self._task_terms[task_id]
+    progress: uint256 = self._task_progress[task_id]
+    self._require_applied(self._open_task_outcome(progress))
+    if task_words._start(progress) != 0:
+        self._refuse(ERR_NOT_WAITING)
 
-    parent_failed: bool = False
-    for p: uint256 in self._parents[task_id]:
-        status: uint256 = self._task_a[p] >> 240
-        assert status != STORED_OPEN, "market: parents not finalized"
-        if status == STORED_FAILED:
-            parent_failed = True
-
-    model_id: bytes32 = staticcall registry.modelIdAt(self._field(b, B_MODEL, 32))
-    size: uint256 = self._field(b, B_SIZE, 5)
-    if (
-        parent_failed
-        or not staticcall registry.isActive(model_id)
-        or staticcall staking.eligibleCount(model_id) < size
-    ):
-        self._fail_unstarted(task_id, b)
+    state: uint8 = DRAW_READY
+    draw_block: uint256 = 0
+    state, draw_block = self._draw_state(task_id, terms, progress)
+    if state == DRAW_PARENTS_OPEN:
+        self._refuse(ERR_PARENTS_OPEN)
+    if state == DRAW_PARENT_FAILED:
+        self._fail_unstarted(task_id, terms, progress)
         return
-
-    committee: DynArray[address, MAX_COMMITTEE] = self._seat(task_id, model_id, size)
-    # Both windows are those in force now, when the task starts (as for a
-    # task without parents), not those at creation.
-    params: uint256 = self._params
-    commit_end: uint256 = block.timestamp + ((params >> 128) & MASK32)
-    b = (b & ~(MASK32 << B_REVEAL_WINDOW)) | (((params >> 160) & MASK32) << B_REVEAL_WINDOW)
-    b = b | (block.timestamp << B_START) | (commit_end << B_COMMIT_END)
-    self._task_b[task_id] = b
-    log TaskActivated(task_id=task_id, committee=committee)
+    if state == DRAW_NOT_MINED:
+        self._refuse(ERR_DRAW_NOT_MINED)
+    if state == DRAW_STALE:
+        new_block: uint256 = block.number + 1
+        self._task_progress[task_id] = task_words._with_draw_block(progress, new_block)
+        log TaskRedrawn(task_id=task_id, draw_block=new_block)
+        return
+    seated: bool = False
+    seated, progress = self._seat(task_id, terms, progress, draw_block)
+    if not seated:
+        self._fail_unstarted(task_id, terms, progress)
 
 
 # ---------------------------------------------------------------- members
@@ -372,15 +426,14 @@ def activate(task_id: uint256):
 @external
 def commit(task_id: uint256, commitment: bytes32):
     """
-    @dev Sent by the member's owner or signer.
+    @dev Sent by the member's owner or signer. Activates a waiting task
+         first when its committee can be seated now.
          `commitment = keccak256(abi_encode(task_id, agent, result_hash, salt))`.
     @notice Commits to a result during the commit phase.
     @param task_id The task.
     @param commitment The member's commitment.
     """
-    agent: address = staticcall staking.resolveAgent(msg.sender)
-    assert agent != empty(address), "market: caller is not an agent or signer"
-    self._commit(task_id, agent, commitment)
+    self._require_applied(self._commit(task_id, self._sender_agent(), commitment))
 
 
 @external
@@ -392,9 +445,7 @@ def reveal(task_id: uint256, result_hash: bytes32, salt: bytes32):
     @param result_hash keccak256 of the member's output bytes.
     @param salt The salt of the commitment.
     """
-    agent: address = staticcall staking.resolveAgent(msg.sender)
-    assert agent != empty(address), "market: caller is not an agent or signer"
-    self._reveal(task_id, agent, result_hash, salt)
+    self._require_applied(self._reveal(task_id, self._sender_agent(), result_hash, salt))
 
 
 @external
@@ -409,10 +460,12 @@ def commitBySig(task_id: uint256, agent: address, commitment: bytes32, signature
     @param commitment The member's commitment.
     @param signature 65 bytes r || s || v, low s.
     """
-    self._check_signature(
-        agent, keccak256(abi_encode(COMMIT_TYPEHASH, task_id, agent, commitment)), signature
+    self._require_applied(
+        self._check_signature(
+            agent, keccak256(abi_encode(COMMIT_TYPEHASH, task_id, agent, commitment)), signature
+        )
     )
-    self._commit(task_id, agent, commitment)
+    self._require_applied(self._commit(task_id, agent, commitment))
 
 
 @external
@@ -430,10 +483,14 @@ def revealBySig(
     @param salt The salt of the commitment.
     @param signature 65 bytes r || s || v, low s.
     """
-    self._check_signature(
-        agent, keccak256(abi_encode(REVEAL_TYPEHASH, task_id, agent, result_hash, salt)), signature
+    self._require_applied(
+        self._check_signature(
+            agent,
+            keccak256(abi_encode(REVEAL_TYPEHASH, task_id, agent, result_hash, salt)),
+            signature,
+        )
     )
-    self._reveal(task_id, agent, result_hash, salt)
+    self._require_applied(self._reveal(task_id, agent, result_hash, salt))
 
 
 @external
@@ -442,27 +499,34 @@ def commitBatch(
     agents: DynArray[address, MAX_BATCH],
     commitments: DynArray[bytes32, MAX_BATCH],
     signatures: DynArray[Bytes[65], MAX_BATCH],
-):
+) -> uint256:
     """
-    @dev All or nothing: one bad item reverts the batch (simulate first).
+    @dev Items that cannot be applied now (unknown task, out of phase,
+         not a member, done already, bad signature) are skipped with a
+         `SubmissionSkipped` event, so an item front-run by its own relay
+         costs the batch that item only. Only arrays of different lengths
+         revert; an empty batch applies nothing.
     @notice Relays many signed commits, across tasks, in one transaction.
     @param task_ids The tasks.
     @param agents The members.
     @param commitments The commitments.
     @param signatures The signers' EIP-712 `Commit` signatures.
+    @return uint256 The number of commits applied.
     """
     n: uint256 = len(task_ids)
-    assert n != 0, "market: empty batch"
-    assert (
-        len(agents) == n and len(commitments) == n and len(signatures) == n
-    ), "market: batch length mismatch"
+    if len(agents) != n or len(commitments) != n or len(signatures) != n:
+        self._refuse(ERR_BATCH_LENGTHS)
+    applied: uint256 = 0
     for i: uint256 in range(n, bound=MAX_BATCH):
-        self._check_signature(
+        outcome: uint8 = self._check_signature(
             agents[i],
             keccak256(abi_encode(COMMIT_TYPEHASH, task_ids[i], agents[i], commitments[i])),
             signatures[i],
         )
-        self._commit(task_ids[i], agents[i], commitments[i])
+        if outcome == APPLIED:
+            outcome = self._commit(task_ids[i], agents[i], commitments[i])
+        applied += self._count_applied(task_ids[i], agents[i], outcome)
+    return applied
 
 
 @external
@@ -472,138 +536,159 @@ def revealBatch(
     result_hashes: DynArray[bytes32, MAX_BATCH],
     salts: DynArray[bytes32, MAX_BATCH],
     signatures: DynArray[Bytes[65], MAX_BATCH],
-):
+) -> uint256:
     """
-    @dev All or nothing: one bad item reverts the batch (simulate first).
+    @dev Skips what it cannot apply, as `commitBatch` does.
     @notice Relays many signed reveals, across tasks, in one transaction.
     @param task_ids The tasks.
     @param agents The members.
     @param result_hashes The revealed result hashes.
     @param salts The commitments' salts.
     @param signatures The signers' EIP-712 `Reveal` signatures.
+    @return uint256 The number of reveals applied.
     """
     n: uint256 = len(task_ids)
-    assert n != 0, "market: empty batch"
-    assert (
-        len(agents) == n
-        and len(result_hashes) == n
-        and len(salts) == n
-        and len(signatures) == n
-    ), "market: batch length mismatch"
+    if (
+        len(agents) != n
+        or len(result_hashes) != n
+        or len(salts) != n
+        or len(signatures) != n
+    ):
+        self._refuse(ERR_BATCH_LENGTHS)
+    applied: uint256 = 0
     for i: uint256 in range(n, bound=MAX_BATCH):
-        self._check_signature(
+        outcome: uint8 = self._check_signature(
             agents[i],
             keccak256(
                 abi_encode(REVEAL_TYPEHASH, task_ids[i], agents[i], result_hashes[i], salts[i])
             ),
             signatures[i],
         )
-        self._reveal(task_ids[i], agents[i], result_hashes[i], salts[i])
+        if outcome == APPLIED:
+            outcome = self._reveal(task_ids[i], agents[i], result_hashes[i], salts[i])
+        applied += self._count_applied(task_ids[i], agents[i], outcome)
+    return applied
 
 
 @external
 def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
     """
     @dev Anyone, once every member revealed or the reveal window closed.
-         The result hash with the most reveals wins when at least
-         `quorum` members revealed it (quorum > size / 2 makes it unique).
-         Each agreeing member is credited `fee // agreeing`; the rest of
-         the fee goes to the treasury. Members that did not commit or
-         reveal are slashed `slash_missed`, members that revealed another
-         hash `slash_wrong`. Without a quorum the task fails, `output` is
-         ignored, the fee is credited back to the requester and only
-         `slash_missed` applies. No ETH leaves the contract here.
+         The result hash revealed by the most seats wins when it holds at
+         least `quorum` seats (quorum > size / 2 makes it unique).
+         1. `keccak256(output)` is the winner: success. Each agreeing seat
+            is credited `fee // agreeing_seats` (the rest goes to the
+            treasury); each seat that revealed another hash is slashed
+            `slash_wrong`, each seat that did not commit or reveal
+            `slash_missed`.
+         2. `output` is empty and the grace period after the reveal window
+            has passed: the task fails, the fee goes back to the requester,
+            the winner's seats are slashed `slash_wrong` (they revealed a
+            hash whose output nobody can show) and missed seats
+            `slash_missed`.
+         3. No hash holds a quorum: the task fails, `output` is ignored, the
+            requester is refunded and only `slash_missed` applies.
+         Otherwise it reverts. Every path releases the members' open-task
+         counts. Amounts come from the task's parameter version. No ETH
+         leaves the contract here.
     @notice Settles a task.
     @param task_id The task.
-    @param output The accepted output bytes; must hash to the winning
-           result hash (ignored when the task fails).
+    @param output The accepted output bytes (see above).
     """
-    a: uint256 = self._task_a[task_id]
-    b: uint256 = self._task_b[task_id]
-    assert b != 0, "market: unknown task"
-    assert self._field(b, B_FINAL, 1) == 0, "market: task already finalized"
-    start: uint256 = self._field(b, B_START, 40)
-    assert start != 0, "market: task not active"
-    size: uint256 = self._field(b, B_SIZE, 5)
-    revealed: uint256 = self._field(b, B_REVEALED, 16)
-    assert (
-        self._field(b, B_NREVEAL, 5) == size or block.timestamp >= self._reveal_end(b)
-    ), "market: task not ready to finalize"
+    terms: uint256 = self._task_terms[task_id]
+    progress: uint256 = self._task_progress[task_id]
+    self._require_applied(self._open_task_outcome(progress))
+    if task_words._start(progress) == 0:
+        self._refuse(ERR_NOT_ACTIVE)
+    members: uint256 = task_words._member_count(progress)
+    revealed: uint256 = task_words._revealed(progress)
+    reveal_end: uint256 = task_words._reveal_end(progress)
+    if revealed != task_words._all_members(progress) and block.timestamp < reveal_end:
+        self._refuse(ERR_NOT_READY)
 
-    # Tally the revealed hashes (at most 16, so quadratic is cheap).
-    hashes: bytes32[MAX_COMMITTEE] = empty(bytes32[MAX_COMMITTEE])
-    for i: uint256 in range(size, bound=MAX_COMMITTEE):
+    # Seats per member and revealed hashes.
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = self._load_committee(
+        task_id, task_words._size(terms), members
+    )
+    seats: uint256[constants.MAX_COMMITTEE] = empty(uint256[constants.MAX_COMMITTEE])
+    for s: uint256 in range(task_words._size(terms), bound=constants.MAX_COMMITTEE):
+        seats[task_words._seat_holder(words, members, s)] += 1
+    hashes: bytes32[constants.MAX_COMMITTEE] = empty(bytes32[constants.MAX_COMMITTEE])
+    for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
         if (revealed >> i) & 1 == 1:
-            hashes[i] = self._results[task_id][i]
+            hashes[i] = self._member_results[task_id][i]
+
+    # The hash with the most seats (at most 16 members: quadratic is cheap).
     best: bytes32 = empty(bytes32)
-    best_count: uint256 = 0
+    best_seats: uint256 = 0
     winner: uint256 = 0
-    for i: uint256 in range(size, bound=MAX_COMMITTEE):
+    for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
         if (revealed >> i) & 1 == 0:
             continue
         count: uint256 = 0
-        for j: uint256 in range(size, bound=MAX_COMMITTEE):
+        for j: uint256 in range(members, bound=constants.MAX_COMMITTEE):
             if (revealed >> j) & 1 == 1 and hashes[j] == hashes[i]:
-                count += 1
-        if count > best_count:
-            best_count = count
+                count += seats[j]
+        if count > best_seats:
+            best_seats = count
             best = hashes[i]
             winner = i + 1
-    succeeded: bool = best_count >= self._field(b, B_QUORUM, 5)
+    quorum_met: bool = best_seats >= task_words._quorum(terms)
+    succeeded: bool = quorum_met and keccak256(output) == best
+    if quorum_met and not succeeded:
+        # Only an empty output after the grace period fails a quorum.
+        if len(output) != 0 or block.timestamp < reveal_end + market_params.grace_period:
+            self._refuse(ERR_OUTPUT_MISMATCH)
 
-    fee: uint256 = (a >> 160) & (2**80 - 1)
+    fee: uint256 = task_words._fee(terms)
     share: uint256 = 0
     if succeeded:
-        assert keccak256(output) == best, "market: output does not match the accepted result"
-        share = fee // best_count
-        if fee != share * best_count:
-            self.treasury_balance += fee - share * best_count
+        share = fee // best_seats
+        remainder: uint256 = fee - share * best_seats
+        if remainder != 0:
+            self.treasury_balance += remainder
     else:
         winner = 0
-        requester: address = convert(convert(a & (2**160 - 1), uint160), address)
-        self._book[requester] += fee
+        self._ledgers[task_words._requester(terms)] += fee
 
-    # Settle every member in one write of its book word.
-    to_slash: DynArray[address, MAX_COMMITTEE] = []
-    reasons: DynArray[uint8, MAX_COMMITTEE] = []
-    for i: uint256 in range(size, bound=MAX_COMMITTEE):
-        member: address = self._members[task_id][i]
-        book: uint256 = self._book[member] - (1 << K_OPEN)
+    # Settle every member in one write of its ledger word; remember whom to
+    # slash (bit i: member i missed, bit 16 + i: member i was wrong).
+    penalties: uint256 = 0
+    for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
+        member: address = task_words._member_at(words, i)
+        ledger: uint256 = self._ledgers[member] - task_words.ONE_OPEN
         if (revealed >> i) & 1 == 0:
-            book += 1 << K_MISSED
-            to_slash.append(member)
-            reasons.append(REASON_MISSED)
+            ledger += task_words.ONE_MISSED
+            penalties |= 1 << i
         elif succeeded and hashes[i] == best:
-            book += share + (1 << K_AGREED)
-        elif succeeded:
-            book += 1 << K_DISAGREED
-            to_slash.append(member)
-            reasons.append(REASON_WRONG)
-        self._book[member] = book
+            ledger += share * seats[i] + task_words.ONE_AGREED
+        elif succeeded or (quorum_met and hashes[i] == best):
+            # Revealed a rejected hash, or the quorum's hash nobody backed.
+            ledger += task_words.ONE_DISAGREED
+            penalties |= 1 << (constants.MAX_COMMITTEE + i)
+        self._ledgers[member] = ledger
 
-    stored: uint256 = STORED_FAILED
-    status: uint8 = FINAL_FAILED
+    status: uint256 = task_words.STATUS_FAILED
     if succeeded:
-        stored = STORED_SUCCEEDED
-        status = FINAL_SUCCEEDED
-    self._task_a[task_id] = (a & (2**240 - 1)) | (stored << 240)
-    self._task_b[task_id] = b | (1 << B_FINAL) | (winner << B_WINNER)
-    self._global = self._global - (fee << 64)
-
+        status = task_words.STATUS_SUCCEEDED
+    self._task_progress[task_id] = task_words._finalized(progress, status, winner, block.number)
+    counters: uint256 = self._task_count_and_escrow
+    self._task_count_and_escrow = task_words._pack_counters(
+        task_words._task_count(counters), task_words._escrowed(counters) - fee
+    )
     if succeeded:
-        log TaskFinalized(task_id=task_id, status=status, result_hash=best, output=output)
+        log TaskFinalized(
+            task_id=task_id,
+            status=convert(task_words.STATUS_SUCCEEDED, uint8),
+            result_hash=best,
+            output=output,
+        )
     else:
-        log TaskFinalized(task_id=task_id, status=status, result_hash=empty(bytes32), output=b"")
+        self._log_failed(task_id)
 
     # Interactions last: the staking contract is trusted and moves no ETH out.
-    slashes: uint256 = 0
-    if len(to_slash) != 0:
-        slashes = self._slashes
-    for i: uint256 in range(len(to_slash), bound=MAX_COMMITTEE):
-        amount: uint256 = slashes & MASK128
-        if reasons[i] == REASON_WRONG:
-            amount = slashes >> 128
-        extcall staking.slash(to_slash[i], amount, task_id, reasons[i])
+    if penalties != 0:
+        self._slash_members(task_id, progress, words, seats, penalties)
 
 
 # ---------------------------------------------------------------- payments
@@ -627,7 +712,8 @@ def withdrawTo(receiver: address):
     @notice Sends the caller's claimable balance to `receiver`.
     @param receiver Where to send it.
     """
-    assert receiver != empty(address), "market: zero receiver"
+    if receiver == empty(address):
+        self._refuse(ERR_ZERO_RECEIVER)
     self._withdraw(receiver)
 
 
@@ -647,6 +733,7 @@ def pause():
 @external
 def unpause():
     """
+    @dev Owner only.
     @notice Lifts the pause.
     """
     ownable._check_owner()
@@ -656,54 +743,58 @@ def unpause():
 @external
 def setMinFeePerAgent(min_fee_per_agent_: uint256):
     """
-    @dev Applies to tasks created from now on.
-    @notice Sets the least fee per committee member.
+    @dev Checked at creation only: applies to tasks created from now on.
+    @notice Sets the least fee per seat.
     @param min_fee_per_agent_ Wei, at most 1 ETH.
     """
     ownable._check_owner()
-    self._set_min_fee(min_fee_per_agent_)
+    market_params._set_min_fee(min_fee_per_agent_)
 
 
 @external
 def setWindows(commit_window_: uint256, reveal_window_: uint256):
     """
-    @dev Applies to tasks started from now on; together they must stay
-         shorter than the staking unbonding period.
+    @dev Appends a parameter version: applies to tasks created from now
+         on, never to a task already created. Together the windows must
+         stay shorter than the staking unbonding period.
     @notice Sets the commit and reveal windows.
     @param commit_window_ Seconds, in [2 s, 1 day].
     @param reveal_window_ Seconds, in [2 s, 1 day].
     """
     ownable._check_owner()
-    self._set_windows(commit_window_, reveal_window_)
+    market_params._set_windows(commit_window_, reveal_window_, staticcall staking.unbonding_period())
 
 
 @external
 def setSlashAmounts(slash_missed_: uint256, slash_wrong_: uint256):
     """
-    @dev Applies at finalize, to tasks finalized from now on.
-    @notice Sets the slash amounts.
-    @param slash_missed_ Wei for a member that did not commit or reveal, at most 100 ETH.
-    @param slash_wrong_ Wei for a member that revealed another result, at most 100 ETH.
+    @dev Appends a parameter version: applies to tasks created from now
+         on, never to a task already created.
+    @notice Sets the slash amounts per seat.
+    @param slash_missed_ Wei per seat that did not commit or reveal, at most 100 ETH.
+    @param slash_wrong_ Wei per seat that revealed another result, at most 100 ETH.
     """
     ownable._check_owner()
-    self._set_slash_amounts(slash_missed_, slash_wrong_)
+    market_params._set_slash_amounts(slash_missed_, slash_wrong_)
 
 
 @external
 @nonreentrant
 def withdrawTreasury(receiver: address, amount: uint256):
     """
+    @dev Owner only; the transfer comes last.
     @notice Sends fee remainders from the treasury.
     @param receiver Where to send them.
     @param amount Wei, at most `treasury_balance`.
     """
     ownable._check_owner()
-    assert receiver != empty(address), "market: zero receiver"
-    assert amount <= self.treasury_balance, "market: amount exceeds treasury"
+    if receiver == empty(address):
+        self._refuse(ERR_ZERO_RECEIVER)
+    if amount > self.treasury_balance:
+        self._refuse(ERR_EXCEEDS_TREASURY)
     self.treasury_balance -= amount
     log TreasuryWithdrawn(receiver=receiver, amount=amount)
-    ok: bool = raw_call(receiver, b"", value=amount, revert_on_failure=False)
-    assert ok, "market: transfer failed"
+    self._send(receiver, amount)
 
 
 # ---------------------------------------------------------------- views
@@ -715,57 +806,72 @@ def taskPhase(task_id: uint256) -> uint8:
     """
     @notice Where a task stands.
     @param task_id The task.
-    @return uint8 0 unknown, 1 waiting for parents, 2 commit, 3 reveal,
-            4 ready to finalize, 5 succeeded, 6 failed.
+    @return uint8 0 unknown, 1 waiting for its draw block or its parents,
+            2 commit, 3 reveal, 4 ready to finalize, 5 succeeded, 6 failed.
     """
-    return self._phase(task_id)
+    return self._phase(self._task_progress[task_id])
 
 
 @external
 @view
 def getTask(task_id: uint256) -> TaskView:
     """
-    @dev Reverts for an unknown task.
+    @dev Reverts for an unknown task. Per-member lists follow the members'
+         order (first seat first); `committeeOf` lists the seats. The draw
+         block of a waiting task accounts for the parents finalized so far;
+         the grace period ends `grace_period()` after `reveal_end`.
     @notice Everything about a task.
     @param task_id The task.
-    @return TaskView Requester, model, fee, committee, quorum, parents,
-            windows, per-member commit/reveal flags and revealed hashes
-            (zero until revealed), phase and accepted result hash.
+    @return TaskView Requester, model, fee, size, quorum, parents, draw
+            block, parameter version and the windows and slash amounts it
+            gives the task, members with their seats, commit and reveal
+            flags and revealed hashes (zero until revealed), start, commit
+            end, reveal end, phase and accepted result hash.
     """
-    a: uint256 = self._task_a[task_id]
-    b: uint256 = self._task_b[task_id]
-    assert b != 0, "market: unknown task"
-    size: uint256 = self._field(b, B_SIZE, 5)
-    start: uint256 = self._field(b, B_START, 40)
-    committee: DynArray[address, MAX_COMMITTEE] = []
-    committed: DynArray[bool, MAX_COMMITTEE] = []
-    revealed: DynArray[bool, MAX_COMMITTEE] = []
-    hashes: DynArray[bytes32, MAX_COMMITTEE] = []
+    terms: uint256 = self._task_terms[task_id]
+    progress: uint256 = self._task_progress[task_id]
+    if progress == 0:
+        self._refuse(ERR_UNKNOWN_TASK)
+    params_set: uint256 = market_params._set_of(task_words._params_version(progress))
+    size: uint256 = task_words._size(terms)
+    members: uint256 = task_words._member_count(progress)
+    start: uint256 = task_words._start(progress)
+
+    member_list: DynArray[MemberView, constants.MAX_COMMITTEE] = []
+    commit_end: uint256 = 0
+    reveal_end: uint256 = 0
+    draw_block: uint256 = task_words._draw_block(progress)
     if start != 0:
-        for i: uint256 in range(size, bound=MAX_COMMITTEE):
-            committee.append(self._members[task_id][i])
-            committed.append((b >> (B_COMMITTED + i)) & 1 == 1)
-            r: bool = (b >> (B_REVEALED + i)) & 1 == 1
-            revealed.append(r)
-            if r:
-                hashes.append(self._results[task_id][i])
-            else:
-                hashes.append(empty(bytes32))
+        words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = self._load_committee(
+            task_id, size, members
+        )
+        for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
+            member_list.append(self._member_view(task_id, progress, words, size, i))
+        commit_end = task_words._commit_end(progress)
+        reveal_end = task_words._reveal_end(progress)
+    elif task_words._status(progress) == task_words.STATUS_OPEN:
+        state: uint8 = DRAW_READY
+        state, draw_block = self._draw_state(task_id, terms, progress)
+
     return TaskView(
-        requester=convert(convert(a & (2**160 - 1), uint160), address),
-        model_id=staticcall registry.modelIdAt(self._field(b, B_MODEL, 32)),
-        fee=(a >> 160) & (2**80 - 1),
-        committee=committee,
-        quorum=convert(self._field(b, B_QUORUM, 5), uint8),
+        requester=task_words._requester(terms),
+        model_id=self._model_id(progress),
+        fee=task_words._fee(terms),
+        committee_size=convert(size, uint8),
+        quorum=convert(task_words._quorum(terms), uint8),
         parents=self._parents[task_id],
+        draw_block=draw_block,
+        params_version=task_words._params_version(progress),
+        commit_window=market_params._commit_window(params_set),
+        reveal_window=market_params._reveal_window(params_set),
+        slash_missed=market_params._slash_missed(params_set),
+        slash_wrong=market_params._slash_wrong(params_set),
+        members=member_list,
         start=start,
-        commit_end=self._field(b, B_COMMIT_END, 40),
-        reveal_end=self._reveal_end(b) if start != 0 else 0,
-        committed=committed,
-        revealed=revealed,
-        result_hashes=hashes,
-        phase=self._phase(task_id),
-        result_hash=self._result_hash(task_id, b),
+        commit_end=commit_end,
+        reveal_end=reveal_end,
+        phase=self._phase(progress),
+        result_hash=self._result_hash(task_id, progress),
     )
 
 
@@ -779,48 +885,75 @@ def taskResult(task_id: uint256) -> (uint8, bytes32):
     @return uint8 The phase (5 succeeded, 6 failed, ...).
     @return bytes32 keccak256 of the accepted output (zero unless succeeded).
     """
-    return (self._phase(task_id), self._result_hash(task_id, self._task_b[task_id]))
+    progress: uint256 = self._task_progress[task_id]
+    return (self._phase(progress), self._result_hash(task_id, progress))
 
 
 @external
 @view
-def committeeOf(task_id: uint256) -> DynArray[address, MAX_COMMITTEE]:
+def committeeOf(task_id: uint256) -> DynArray[address, constants.MAX_COMMITTEE]:
     """
-    @notice A task's committee (empty until it is drawn).
+    @notice A task's committee: one entry per seat, in seat order (an
+            agent holding two seats appears twice); empty before activation.
     @param task_id The task.
-    @return DynArray Members (agent owner addresses) in draw order.
+    @return DynArray The seated agents (owner addresses).
     """
-    b: uint256 = self._task_b[task_id]
-    out: DynArray[address, MAX_COMMITTEE] = []
-    if self._field(b, B_START, 40) != 0:
-        for i: uint256 in range(self._field(b, B_SIZE, 5), bound=MAX_COMMITTEE):
-            out.append(self._members[task_id][i])
-    return out
+    return self._seated_committee(task_id, self._task_progress[task_id])
 
 
 @external
 @view
-def memberState(task_id: uint256, agent: address) -> (bool, bool, bool, bytes32):
+def previewCommittee(task_id: uint256) -> DynArray[address, constants.MAX_COMMITTEE]:
     """
-    @notice What one agent did on a task.
+    @dev A seated task returns its committee. A waiting task returns the
+         committee `activate` would seat now: known once its draw block is
+         mined and its parents are finalized, and the same whoever
+         activates it, whenever (until a redraw). Empty otherwise.
+    @notice The committee a task has, or will have when activated.
+    @param task_id The task.
+    @return DynArray One agent per seat, in seat order.
+    """
+    progress: uint256 = self._task_progress[task_id]
+    if task_words._start(progress) != 0 or self._open_task_outcome(progress) != APPLIED:
+        return self._seated_committee(task_id, progress)
+    terms: uint256 = self._task_terms[task_id]
+    state: uint8 = DRAW_READY
+    draw_block: uint256 = 0
+    state, draw_block = self._draw_state(task_id, terms, progress)
+    if state != DRAW_READY:
+        return []
+    return self._draw(task_id, progress, task_words._size(terms), draw_block)
+
+
+@external
+@view
+def memberState(task_id: uint256, agent: address) -> (uint8, bool, bool, bytes32):
+    """
+    @notice What one agent holds and did on a task.
     @param task_id The task.
     @param agent The agent.
-    @return bool Whether it is a member.
+    @return uint8 Seats it holds (0: not a member, or not seated yet).
     @return bool Whether it committed.
     @return bool Whether it revealed.
     @return bytes32 Its revealed result hash (zero until revealed).
     """
-    b: uint256 = self._task_b[task_id]
-    if self._field(b, B_START, 40) == 0:
-        return (False, False, False, empty(bytes32))
-    for i: uint256 in range(self._field(b, B_SIZE, 5), bound=MAX_COMMITTEE):
-        if self._members[task_id][i] == agent:
-            r: bool = (b >> (B_REVEALED + i)) & 1 == 1
-            h: bytes32 = empty(bytes32)
-            if r:
-                h = self._results[task_id][i]
-            return (True, (b >> (B_COMMITTED + i)) & 1 == 1, r, h)
-    return (False, False, False, empty(bytes32))
+    progress: uint256 = self._task_progress[task_id]
+    if task_words._start(progress) == 0:
+        return (0, False, False, empty(bytes32))
+    found: bool = False
+    index: uint256 = 0
+    found, index = self._find_member(task_id, progress, agent)
+    if not found:
+        return (0, False, False, empty(bytes32))
+    size: uint256 = task_words._size(self._task_terms[task_id])
+    view: MemberView = self._member_view(
+        task_id,
+        progress,
+        self._load_committee(task_id, size, task_words._member_count(progress)),
+        size,
+        index,
+    )
+    return (view.seats, view.committed, view.revealed, view.result_hash)
 
 
 @external
@@ -831,7 +964,7 @@ def claimable(account: address) -> uint256:
     @param account The account.
     @return uint256 Wei.
     """
-    return self._book[account] & MASK112
+    return task_words._claimable(self._ledgers[account])
 
 
 @external
@@ -842,75 +975,22 @@ def openTasks(agent: address) -> uint256:
     @param agent The agent.
     @return uint256 The count.
     """
-    return self._field(self._book[agent], K_OPEN, 32)
+    return task_words._open_tasks(self._ledgers[agent])
 
 
 @external
 @view
 def reputation(agent: address) -> (uint256, uint256, uint256):
     """
+    @dev One count per task, whatever the seats held.
     @notice An agent's record over finalized tasks.
     @param agent The agent.
     @return uint256 Tasks where it agreed with the accepted result.
-    @return uint256 Tasks where it revealed another result.
+    @return uint256 Tasks where it revealed a rejected result.
     @return uint256 Tasks where it failed to commit or reveal.
     """
-    book: uint256 = self._book[agent]
-    return (
-        self._field(book, K_AGREED, 32),
-        self._field(book, K_DISAGREED, 32),
-        self._field(book, K_MISSED, 32),
-    )
-
-
-@external
-@view
-def min_fee_per_agent() -> uint256:
-    """
-    @notice Least fee per committee member of a new task.
-    @return uint256 Wei.
-    """
-    return self._params & MASK128
-
-
-@external
-@view
-def commit_window() -> uint256:
-    """
-    @notice Seconds members have to commit, from a task's start.
-    @return uint256 Seconds.
-    """
-    return (self._params >> 128) & MASK32
-
-
-@external
-@view
-def reveal_window() -> uint256:
-    """
-    @notice Seconds members have to reveal, from the end of commits.
-    @return uint256 Seconds.
-    """
-    return (self._params >> 160) & MASK32
-
-
-@external
-@view
-def slash_missed() -> uint256:
-    """
-    @notice Wei slashed from a member that did not commit or reveal.
-    @return uint256 Wei.
-    """
-    return self._slashes & MASK128
-
-
-@external
-@view
-def slash_wrong() -> uint256:
-    """
-    @notice Wei slashed from a member that revealed another result.
-    @return uint256 Wei.
-    """
-    return self._slashes >> 128
+    ledger: uint256 = self._ledgers[agent]
+    return (task_words._agreed(ledger), task_words._disagreed(ledger), task_words._missed(ledger))
 
 
 @external
@@ -920,7 +1000,7 @@ def task_count() -> uint256:
     @notice Number of tasks created; the last id.
     @return uint256 The count.
     """
-    return self._global & MASK64
+    return task_words._task_count(self._task_count_and_escrow)
 
 
 @external
@@ -930,218 +1010,617 @@ def escrowed() -> uint256:
     @notice Fees held for tasks not yet finalized.
     @return uint256 Wei.
     """
-    return self._global >> 64
-
-
-@external
-@view
-def commitmentFor(task_id: uint256, agent: address, result_hash: bytes32, salt: bytes32) -> bytes32:
-    """
-    @notice The commitment a member sends for a result.
-    @param task_id The task.
-    @param agent The member.
-    @param result_hash keccak256 of the output bytes.
-    @param salt A secret random salt.
-    @return bytes32 keccak256(abi_encode(task_id, agent, result_hash, salt)).
-    """
-    return keccak256(abi_encode(task_id, agent, result_hash, salt))
-
-
-@external
-@view
-def commitDigest(task_id: uint256, agent: address, commitment: bytes32) -> bytes32:
-    """
-    @notice The EIP-712 digest a signer signs for `commitBySig`.
-    @param task_id The task.
-    @param agent The member.
-    @param commitment The commitment.
-    @return bytes32 The digest.
-    """
-    return eip712._hash_typed_data_v4(keccak256(abi_encode(COMMIT_TYPEHASH, task_id, agent, commitment)))
-
-
-@external
-@view
-def revealDigest(task_id: uint256, agent: address, result_hash: bytes32, salt: bytes32) -> bytes32:
-    """
-    @notice The EIP-712 digest a signer signs for `revealBySig`.
-    @param task_id The task.
-    @param agent The member.
-    @param result_hash The result hash.
-    @param salt The salt.
-    @return bytes32 The digest.
-    """
-    return eip712._hash_typed_data_v4(
-        keccak256(abi_encode(REVEAL_TYPEHASH, task_id, agent, result_hash, salt))
-    )
+    return task_words._escrowed(self._task_count_and_escrow)
 
 
 # ---------------------------------------------------------------- internal
 
 
 @internal
-@pure
-def _field(word: uint256, offset: uint256, bits: uint256) -> uint256:
-    return (word >> offset) & ((1 << bits) - 1)
-
-
-@internal
-@pure
-def _reveal_end(b: uint256) -> uint256:
-    return self._field(b, B_COMMIT_END, 40) + self._field(b, B_REVEAL_WINDOW, 32)
-
-
-@internal
 @view
-def _phase(task_id: uint256) -> uint8:
-    b: uint256 = self._task_b[task_id]
-    if b == 0:
+def _phase(progress: uint256) -> uint8:
+    """
+    @notice The phase of a task from its progress word.
+    @param progress The progress word (0 for an unknown task).
+    @return uint8 The phase (see `taskPhase`).
+    """
+    if progress == 0:
         return PHASE_UNKNOWN
-    if self._field(b, B_FINAL, 1) == 1:
-        if self._task_a[task_id] >> 240 == STORED_SUCCEEDED:
-            return PHASE_SUCCEEDED
+    status: uint256 = task_words._status(progress)
+    if status == task_words.STATUS_SUCCEEDED:
+        return PHASE_SUCCEEDED
+    if status == task_words.STATUS_FAILED:
         return PHASE_FAILED
-    if self._field(b, B_START, 40) == 0:
+    if task_words._start(progress) == 0:
         return PHASE_WAITING
-    if self._field(b, B_NREVEAL, 5) == self._field(b, B_SIZE, 5):
+    if task_words._revealed(progress) == task_words._all_members(progress):
         return PHASE_READY
-    if block.timestamp < self._field(b, B_COMMIT_END, 40):
+    if block.timestamp < task_words._commit_end(progress):
         return PHASE_COMMIT
-    if block.timestamp < self._reveal_end(b):
+    if block.timestamp < task_words._reveal_end(progress):
         return PHASE_REVEAL
     return PHASE_READY
 
 
 @internal
 @view
-def _result_hash(task_id: uint256, b: uint256) -> bytes32:
-    winner: uint256 = self._field(b, B_WINNER, 5)
+def _sender_agent() -> address:
+    """
+    @notice The agent `msg.sender` acts for (its owner or its signer).
+    @return address The agent.
+    """
+    agent: address = staticcall staking.resolveAgent(msg.sender)
+    if agent == empty(address):
+        self._refuse(ERR_NOT_AN_AGENT)
+    return agent
+
+
+@internal
+@view
+def _model_id(progress: uint256) -> bytes32:
+    """
+    @notice A task's model id, from the registry index it keeps.
+    @param progress The task's progress word.
+    @return bytes32 The model id.
+    """
+    return staticcall registry.modelIdAt(task_words._model_index(progress))
+
+
+@internal
+@view
+def _result_hash(task_id: uint256, progress: uint256) -> bytes32:
+    """
+    @notice A task's accepted result hash.
+    @param task_id The task.
+    @param progress Its progress word.
+    @return bytes32 The hash (zero unless succeeded).
+    """
+    winner: uint256 = task_words._winner(progress)
     if winner == 0:
         return empty(bytes32)
-    return self._results[task_id][winner - 1]
+    return self._member_results[task_id][winner - 1]
 
 
 @internal
-def _seat(task_id: uint256, model_id: bytes32, size: uint256) -> DynArray[address, MAX_COMMITTEE]:
-    seed: bytes32 = keccak256(abi_encode(block.prevrandao, task_id))
-    committee: DynArray[address, MAX_COMMITTEE] = staticcall staking.drawCommittee(
-        model_id, size, seed
+@view
+def _draw_state(task_id: uint256, terms: uint256, progress: uint256) -> (uint8, uint256):
+    """
+    @dev The draw block moves to the block after the last parent's
+         finalization when that comes later: the committee's randomness
+         must not exist before the task can start, or whoever can delay a
+         parent could wait for a redraw when the committee does not suit it.
+    @notice Whether a waiting task can be seated now, and from which block.
+    @param task_id The task.
+    @param terms Its terms word.
+    @param progress Its progress word.
+    @return uint8 DRAW_PARENTS_OPEN, DRAW_PARENT_FAILED, DRAW_NOT_MINED,
+            DRAW_STALE (its hash is out of reach) or DRAW_READY.
+    @return uint256 The draw block.
+    """
+    draw_block: uint256 = task_words._draw_block(progress)
+    if task_words._parent_count(terms) != 0:
+        parent_failed: bool = False
+        for p: uint256 in self._parents[task_id]:
+            parent: uint256 = self._task_progress[p]
+            status: uint256 = task_words._status(parent)
+            if status == task_words.STATUS_OPEN:
+                return (DRAW_PARENTS_OPEN, draw_block)
+            if status == task_words.STATUS_FAILED:
+                parent_failed = True
+            draw_block = max(draw_block, task_words._final_block(parent) + 1)
+        if parent_failed:
+            return (DRAW_PARENT_FAILED, draw_block)
+    if block.number <= draw_block:
+        return (DRAW_NOT_MINED, draw_block)
+    if block.number - draw_block > constants.BLOCKHASH_WINDOW:
+        return (DRAW_STALE, draw_block)
+    # A chain without block hashes would make the seed predictable.
+    if blockhash(draw_block) == empty(bytes32):
+        return (DRAW_STALE, draw_block)
+    return (DRAW_READY, draw_block)
+
+
+@internal
+@view
+def _draw(
+    task_id: uint256, progress: uint256, size: uint256, draw_block: uint256
+) -> DynArray[address, constants.MAX_COMMITTEE]:
+    """
+    @dev Seed `keccak256(abi_encode(blockhash(draw_block), task_id))`,
+         weights of the draw block's epoch. The caller checks that the
+         draw block is mined and within reach.
+    @notice A task's committee, one agent per seat.
+    @param task_id The task.
+    @param progress Its progress word.
+    @param size Seats.
+    @param draw_block The draw block.
+    @return DynArray The seats (empty when no agent has weight).
+    """
+    seed: bytes32 = keccak256(abi_encode(blockhash(draw_block), task_id))
+    return staticcall staking.drawCommittee(
+        self._model_id(progress), size, seed, draw_block // constants.EPOCH_BLOCKS
     )
-    assert len(committee) == size, "market: committee draw failed"
-    for i: uint256 in range(size, bound=MAX_COMMITTEE):
-        member: address = committee[i]
-        self._members[task_id][i] = member
-        self._book[member] += 1 << K_OPEN
-    return committee
+
+
+@internal
+def _seat(task_id: uint256, terms: uint256, progress: uint256, draw_block: uint256) -> (bool, uint256):
+    """
+    @dev Stores the committee words, adds one open task to every member
+         and starts the windows of the task's parameter version.
+    @notice Seats a task's committee (draw block mined and within reach).
+    @param task_id The task.
+    @param terms Its terms word.
+    @param progress Its progress word.
+    @param draw_block The draw block.
+    @return bool False when no agent had weight (nothing was written).
+    @return uint256 The new progress word.
+    """
+    seats: DynArray[address, constants.MAX_COMMITTEE] = self._draw(
+        task_id, progress, task_words._size(terms), draw_block
+    )
+    if len(seats) == 0:
+        return (False, progress)
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = []
+    members: DynArray[address, constants.MAX_COMMITTEE] = []
+    words, members = task_words._pack_committee(seats)
+    for k: uint256 in range(len(words), bound=task_words.MAX_COMMITTEE_WORDS):
+        self._committee_words[task_id][k] = words[k]
+    for member: address in members:
+        self._ledgers[member] += task_words.ONE_OPEN
+    params_set: uint256 = market_params._set_of(task_words._params_version(progress))
+    started: uint256 = task_words._with_start(
+        progress,
+        draw_block,
+        block.timestamp,
+        market_params._commit_window(params_set),
+        market_params._reveal_window(params_set),
+        len(members),
+    )
+    self._task_progress[task_id] = started
+    log TaskActivated(task_id=task_id, committee=seats)
+    return (True, started)
 
 
 @internal
 @view
-def _member_index(task_id: uint256, agent: address, size: uint256) -> uint256:
-    for i: uint256 in range(size, bound=MAX_COMMITTEE):
-        if self._members[task_id][i] == agent:
-            return i
-    raise "market: not a committee member"
+def _load_committee(
+    task_id: uint256, size: uint256, members: uint256
+) -> DynArray[uint256, task_words.MAX_COMMITTEE_WORDS]:
+    """
+    @notice Reads a task's committee words.
+    @param task_id The task.
+    @param size Seats (0 to read the member addresses only).
+    @param members Distinct members.
+    @return DynArray The words.
+    """
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = []
+    for k: uint256 in range(
+        task_words._committee_word_count(size, members), bound=task_words.MAX_COMMITTEE_WORDS
+    ):
+        words.append(self._committee_words[task_id][k])
+    return words
 
 
 @internal
-def _commit(task_id: uint256, agent: address, commitment: bytes32):
-    b: uint256 = self._task_b[task_id]
-    assert b != 0, "market: unknown task"
-    assert self._field(b, B_FINAL, 1) == 0, "market: task already finalized"
-    assert self._field(b, B_START, 40) != 0, "market: task not active"
-    assert block.timestamp < self._field(b, B_COMMIT_END, 40), "market: commit phase closed"
-    assert commitment != empty(bytes32), "market: empty commitment"
-    size: uint256 = self._field(b, B_SIZE, 5)
-    i: uint256 = self._member_index(task_id, agent, size)
-    assert (b >> (B_COMMITTED + i)) & 1 == 0, "market: already committed"
+@view
+def _seated_committee(task_id: uint256, progress: uint256) -> DynArray[address, constants.MAX_COMMITTEE]:
+    """
+    @notice A task's committee, one agent per seat (empty before seating).
+    @param task_id The task.
+    @param progress Its progress word.
+    @return DynArray The seated agents.
+    """
+    if task_words._start(progress) == 0:
+        return []
+    size: uint256 = task_words._size(self._task_terms[task_id])
+    members: uint256 = task_words._member_count(progress)
+    return self._seat_list(self._load_committee(task_id, size, members), size, members)
 
-    self._results[task_id][i] = commitment
-    ncommit: uint256 = self._field(b, B_NCOMMIT, 5) + 1
-    b = (b | (1 << (B_COMMITTED + i))) + (1 << B_NCOMMIT)
-    if ncommit == size:
-        # Everyone committed: the reveal phase opens now.
-        b = (b & ~(((1 << 40) - 1) << B_COMMIT_END)) | (block.timestamp << B_COMMIT_END)
-    self._task_b[task_id] = b
+
+@internal
+@pure
+def _seat_list(
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS], size: uint256, members: uint256
+) -> DynArray[address, constants.MAX_COMMITTEE]:
+    """
+    @notice A committee as one address per seat, from its words.
+    @param words The committee words.
+    @param size Seats.
+    @param members Distinct members.
+    @return DynArray The seated agents, in seat order.
+    """
+    out: DynArray[address, constants.MAX_COMMITTEE] = []
+    for s: uint256 in range(size, bound=constants.MAX_COMMITTEE):
+        out.append(task_words._member_at(words, task_words._seat_holder(words, members, s)))
+    return out
+
+
+@internal
+@view
+def _member_view(
+    task_id: uint256,
+    progress: uint256,
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS],
+    size: uint256,
+    member: uint256,
+) -> MemberView:
+    """
+    @notice One member of a seated task: its seats, flags and revealed hash.
+    @param task_id The task.
+    @param progress Its progress word.
+    @param words Its committee words (all of them).
+    @param size Seats.
+    @param member The member's index.
+    @return MemberView The member.
+    """
+    members: uint256 = task_words._member_count(progress)
+    held: uint8 = 0
+    for s: uint256 in range(size, bound=constants.MAX_COMMITTEE):
+        if task_words._seat_holder(words, members, s) == member:
+            held += 1
+    revealed: bool = (task_words._revealed(progress) >> member) & 1 == 1
+    result_hash: bytes32 = empty(bytes32)
+    if revealed:
+        result_hash = self._member_results[task_id][member]
+    return MemberView(
+        agent=task_words._member_at(words, member),
+        seats=held,
+        committed=(task_words._committed(progress) >> member) & 1 == 1,
+        revealed=revealed,
+        result_hash=result_hash,
+    )
+
+
+@internal
+@view
+def _find_member(task_id: uint256, progress: uint256, agent: address) -> (bool, uint256):
+    """
+    @dev Reads the member addresses only (two words for three members).
+    @notice Finds an agent among a seated task's members.
+    @param task_id The task.
+    @param progress Its progress word.
+    @param agent The agent.
+    @return bool Whether it is a member.
+    @return uint256 Its member index.
+    """
+    members: uint256 = task_words._member_count(progress)
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = self._load_committee(
+        task_id, 0, members
+    )
+    for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
+        if task_words._member_at(words, i) == agent:
+            return (True, i)
+    return (False, 0)
+
+
+@internal
+def _commit(task_id: uint256, agent: address, commitment: bytes32) -> uint8:
+    """
+    @dev Seats a waiting task first when its committee can be seated now
+         (the seating stands even when this commit is then refused).
+    @notice Records a member's commitment, or says why it cannot.
+    @param task_id The task.
+    @param agent The member.
+    @param commitment The commitment.
+    @return uint8 APPLIED or an ERR_ code.
+    """
+    progress: uint256 = self._task_progress[task_id]
+    outcome: uint8 = self._open_task_outcome(progress)
+    if outcome != APPLIED:
+        return outcome
+    if task_words._start(progress) == 0:
+        terms: uint256 = self._task_terms[task_id]
+        state: uint8 = DRAW_READY
+        draw_block: uint256 = 0
+        state, draw_block = self._draw_state(task_id, terms, progress)
+        if state != DRAW_READY:
+            return ERR_NOT_ACTIVE
+        seated: bool = False
+        seated, progress = self._seat(task_id, terms, progress, draw_block)
+        if not seated:
+            return ERR_NOT_ACTIVE
+    if block.timestamp >= task_words._commit_end(progress):
+        return ERR_COMMIT_CLOSED
+    if commitment == empty(bytes32):
+        return ERR_EMPTY_COMMITMENT
+    found: bool = False
+    index: uint256 = 0
+    found, index = self._find_member(task_id, progress, agent)
+    if not found:
+        return ERR_NOT_MEMBER
+    if (task_words._committed(progress) >> index) & 1 == 1:
+        return ERR_ALREADY_COMMITTED
+
+    self._member_results[task_id][index] = commitment
+    self._task_progress[task_id] = task_words._with_commit(progress, index, block.timestamp)
     log Committed(task_id=task_id, agent=agent)
+    return APPLIED
 
 
 @internal
-def _reveal(task_id: uint256, agent: address, result_hash: bytes32, salt: bytes32):
-    b: uint256 = self._task_b[task_id]
-    assert b != 0, "market: unknown task"
-    assert self._field(b, B_FINAL, 1) == 0, "market: task already finalized"
-    assert self._field(b, B_START, 40) != 0, "market: task not active"
-    assert block.timestamp >= self._field(b, B_COMMIT_END, 40), "market: reveal phase not open"
-    assert block.timestamp < self._reveal_end(b), "market: reveal phase closed"
-    i: uint256 = self._member_index(task_id, agent, self._field(b, B_SIZE, 5))
-    assert (b >> (B_COMMITTED + i)) & 1 == 1, "market: not committed"
-    assert (b >> (B_REVEALED + i)) & 1 == 0, "market: already revealed"
-    expected: bytes32 = keccak256(abi_encode(task_id, agent, result_hash, salt))
-    assert self._results[task_id][i] == expected, "market: reveal does not match commitment"
+def _reveal(task_id: uint256, agent: address, result_hash: bytes32, salt: bytes32) -> uint8:
+    """
+    @notice Records a member's revealed result hash, or says why it cannot.
+    @param task_id The task.
+    @param agent The member.
+    @param result_hash keccak256 of its output.
+    @param salt The salt of its commitment.
+    @return uint8 APPLIED or an ERR_ code.
+    """
+    progress: uint256 = self._task_progress[task_id]
+    outcome: uint8 = self._open_task_outcome(progress)
+    if outcome != APPLIED:
+        return outcome
+    if task_words._start(progress) == 0:
+        return ERR_NOT_ACTIVE
+    if block.timestamp < task_words._commit_end(progress):
+        return ERR_REVEAL_NOT_OPEN
+    if block.timestamp >= task_words._reveal_end(progress):
+        return ERR_REVEAL_CLOSED
+    found: bool = False
+    index: uint256 = 0
+    found, index = self._find_member(task_id, progress, agent)
+    if not found:
+        return ERR_NOT_MEMBER
+    if (task_words._committed(progress) >> index) & 1 == 0:
+        return ERR_NOT_COMMITTED
+    if (task_words._revealed(progress) >> index) & 1 == 1:
+        return ERR_ALREADY_REVEALED
+    if self._member_results[task_id][index] != keccak256(abi_encode(task_id, agent, result_hash, salt)):
+        return ERR_REVEAL_MISMATCH
 
-    self._results[task_id][i] = result_hash
-    self._task_b[task_id] = (b | (1 << (B_REVEALED + i))) + (1 << B_NREVEAL)
+    self._member_results[task_id][index] = result_hash
+    self._task_progress[task_id] = task_words._with_reveal(progress, index)
     log Revealed(task_id=task_id, agent=agent, result_hash=result_hash)
+    return APPLIED
 
 
 @internal
 @view
-def _check_signature(agent: address, struct_hash: bytes32, signature: Bytes[65]):
-    assert len(signature) == 65, "market: signature must be 65 bytes"
-    digest: bytes32 = eip712._hash_typed_data_v4(struct_hash)
-    signer: address = ecdsa._recover_sig(digest, signature)
-    assert signer == staticcall staking.signerOf(agent), "market: invalid signature"
+def _check_signature(agent: address, struct_hash: bytes32, signature: Bytes[65]) -> uint8:
+    """
+    @dev The low-s and v checks of snekmate's `ecdsa`, without reverting,
+         so that a batch can skip a bad item.
+    @notice Whether `signature` is the agent's current signer's EIP-712
+            signature of `struct_hash`.
+    @param agent The agent.
+    @param struct_hash The EIP-712 struct hash.
+    @param signature 65 bytes r || s || v.
+    @return uint8 APPLIED, ERR_SIGNATURE_LENGTH or ERR_BAD_SIGNATURE.
+    """
+    if len(signature) != 65:
+        return ERR_SIGNATURE_LENGTH
+    r: uint256 = extract32(signature, 0, output_type=uint256)
+    s: uint256 = extract32(signature, 32, output_type=uint256)
+    v: uint256 = convert(slice(signature, 64, 1), uint256)
+    if s > ecdsa._MALLEABILITY_THRESHOLD or (v != 27 and v != 28):
+        return ERR_BAD_SIGNATURE
+    signer: address = ecrecover(eip712._hash_typed_data_v4(struct_hash), v, r, s)
+    if signer == empty(address) or signer != staticcall staking.signerOf(agent):
+        return ERR_BAD_SIGNATURE
+    return APPLIED
 
 
 @internal
-def _fail_unstarted(task_id: uint256, b: uint256):
-    a: uint256 = self._task_a[task_id]
-    fee: uint256 = (a >> 160) & (2**80 - 1)
-    requester: address = convert(convert(a & (2**160 - 1), uint160), address)
-    self._book[requester] += fee
-    self._task_a[task_id] = (a & (2**240 - 1)) | (STORED_FAILED << 240)
-    self._task_b[task_id] = b | (1 << B_FINAL)
-    self._global = self._global - (fee << 64)
-    log TaskFinalized(task_id=task_id, status=FINAL_FAILED, result_hash=empty(bytes32), output=b"")
+def _count_applied(task_id: uint256, agent: address, outcome: uint8) -> uint256:
+    """
+    @notice Counts an applied batch item, or logs why it was skipped.
+    @param task_id The item's task.
+    @param agent The item's member.
+    @param outcome APPLIED or an ERR_ code.
+    @return uint256 1 when applied, else 0.
+    """
+    if outcome == APPLIED:
+        return 1
+    log SubmissionSkipped(task_id=task_id, agent=agent, reason=outcome)
+    return 0
+
+
+@internal
+@view
+def _open_task_outcome(progress: uint256) -> uint8:
+    """
+    @notice Whether a task exists and is not finalized.
+    @param progress The task's progress word (0 for an unknown task).
+    @return uint8 APPLIED, ERR_UNKNOWN_TASK or ERR_FINALIZED.
+    """
+    if progress == 0:
+        return ERR_UNKNOWN_TASK
+    if task_words._status(progress) != task_words.STATUS_OPEN:
+        return ERR_FINALIZED
+    return APPLIED
+
+
+@internal
+@pure
+def _require_applied(outcome: uint8):
+    """
+    @notice Reverts with the reason of a refused submission.
+    @param outcome APPLIED or an ERR_ code.
+    """
+    if outcome != APPLIED:
+        self._refuse(outcome)
+
+
+@internal
+@pure
+def _refuse(code: uint8):
+    """
+    @dev The contract's one revert site with a reason: each `assert` or
+         `raise` with a literal reason costs about 120 bytes of code, which
+         the TaskMarket cannot spare under the 24,576-byte limit (EIP-170).
+    @notice Reverts with the reason of `code`.
+    @param code An ERR_ code.
+    """
+    raise self._refusal(code)
+
+
+@internal
+@pure
+def _refusal(code: uint8) -> String[64]:
+    """
+    @notice The revert reason of an ERR_ code.
+    @param code An ERR_ code.
+    @return String The reason, "market: ...".
+    """
+    if code == ERR_UNKNOWN_TASK:
+        return "market: unknown task"
+    if code == ERR_FINALIZED:
+        return "market: task already finalized"
+    if code == ERR_NOT_ACTIVE:
+        return "market: task not active"
+    if code == ERR_COMMIT_CLOSED:
+        return "market: commit phase closed"
+    if code == ERR_EMPTY_COMMITMENT:
+        return "market: empty commitment"
+    if code == ERR_NOT_MEMBER:
+        return "market: not a committee member"
+    if code == ERR_ALREADY_COMMITTED:
+        return "market: already committed"
+    if code == ERR_REVEAL_NOT_OPEN:
+        return "market: reveal phase not open"
+    if code == ERR_REVEAL_CLOSED:
+        return "market: reveal phase closed"
+    if code == ERR_NOT_COMMITTED:
+        return "market: not committed"
+    if code == ERR_ALREADY_REVEALED:
+        return "market: already revealed"
+    if code == ERR_REVEAL_MISMATCH:
+        return "market: reveal does not match commitment"
+    if code == ERR_SIGNATURE_LENGTH:
+        return "market: signature must be 65 bytes"
+    if code == ERR_BAD_SIGNATURE:
+        return "market: invalid signature"
+    if code == ERR_SIZE_RANGE:
+        return "market: committee size out of range"
+    if code == ERR_QUORUM_RANGE:
+        return "market: quorum out of range"
+    if code == ERR_FEE_BELOW_MINIMUM:
+        return "market: fee below minimum"
+    if code == ERR_FEE_TOO_LARGE:
+        return "market: fee too large"
+    if code == ERR_EMPTY_INPUT:
+        return "market: empty input"
+    if code == ERR_MODEL_NOT_ACTIVE:
+        return "market: model not active"
+    if code == ERR_UNKNOWN_PARENT:
+        return "market: unknown parent"
+    if code == ERR_DUPLICATE_PARENT:
+        return "market: duplicate parent"
+    if code == ERR_NO_ELIGIBLE_AGENT:
+        return "market: no eligible agent"
+    if code == ERR_NOT_WAITING:
+        return "market: task not waiting"
+    if code == ERR_PARENTS_OPEN:
+        return "market: parents not finalized"
+    if code == ERR_DRAW_NOT_MINED:
+        return "market: draw block not mined"
+    if code == ERR_NOT_READY:
+        return "market: task not ready to finalize"
+    if code == ERR_OUTPUT_MISMATCH:
+        return "market: output does not match the accepted result"
+    if code == ERR_BATCH_LENGTHS:
+        return "market: batch length mismatch"
+    if code == ERR_NOT_AN_AGENT:
+        return "market: caller is not an agent or signer"
+    if code == ERR_ZERO_RECEIVER:
+        return "market: zero receiver"
+    if code == ERR_EXCEEDS_TREASURY:
+        return "market: amount exceeds treasury"
+    if code == ERR_NOTHING_TO_WITHDRAW:
+        return "market: nothing to withdraw"
+    return "market: transfer failed"
+
+
+@internal
+def _slash_members(
+    task_id: uint256,
+    progress: uint256,
+    words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS],
+    seats: uint256[constants.MAX_COMMITTEE],
+    penalties: uint256,
+):
+    """
+    @dev One `slash` per member: seats times the per-seat amount of the
+         task's parameter version; nothing is called for a zero amount.
+    @notice Slashes the members `finalize` found missed or wrong.
+    @param task_id The task.
+    @param progress Its progress word.
+    @param words Its committee words.
+    @param seats Seats per member.
+    @param penalties Bit i: member i missed; bit 16 + i: member i was wrong.
+    """
+    params_set: uint256 = market_params._set_of(task_words._params_version(progress))
+    for i: uint256 in range(constants.MAX_COMMITTEE):
+        per_seat: uint256 = 0
+        reason: uint8 = constants.REASON_MISSED
+        if (penalties >> i) & 1 == 1:
+            per_seat = market_params._slash_missed(params_set)
+        elif (penalties >> (constants.MAX_COMMITTEE + i)) & 1 == 1:
+            per_seat = market_params._slash_wrong(params_set)
+            reason = constants.REASON_WRONG
+        if per_seat != 0:
+            extcall staking.slash(task_words._member_at(words, i), per_seat * seats[i], task_id, reason)
+
+
+@internal
+def _fail_unstarted(task_id: uint256, terms: uint256, progress: uint256):
+    """
+    @notice Fails a task that never started: its fee goes back to its
+            requester.
+    @param task_id The task.
+    @param terms Its terms word.
+    @param progress Its progress word.
+    """
+    fee: uint256 = task_words._fee(terms)
+    self._ledgers[task_words._requester(terms)] += fee
+    self._task_progress[task_id] = task_words._finalized(
+        progress, task_words.STATUS_FAILED, 0, block.number
+    )
+    counters: uint256 = self._task_count_and_escrow
+    self._task_count_and_escrow = task_words._pack_counters(
+        task_words._task_count(counters), task_words._escrowed(counters) - fee
+    )
+    self._log_failed(task_id)
+
+
+@internal
+def _log_failed(task_id: uint256):
+    """
+    @notice Logs that a task failed (no result, no output).
+    @param task_id The task.
+    """
+    log TaskFinalized(
+        task_id=task_id,
+        status=convert(task_words.STATUS_FAILED, uint8),
+        result_hash=empty(bytes32),
+        output=b"",
+    )
 
 
 @internal
 def _withdraw(receiver: address):
-    book: uint256 = self._book[msg.sender]
-    amount: uint256 = book & MASK112
-    assert amount != 0, "market: nothing to withdraw"
-    self._book[msg.sender] = book & ~MASK112
-    log Withdrawn(account=msg.sender, amount=amount)
+    """
+    @notice Sends the caller's claimable balance to `receiver`.
+    @param receiver Where to send it.
+    """
+    ledger: uint256 = self._ledgers[msg.sender]
+    amount: uint256 = task_words._claimable(ledger)
+    if amount == 0:
+        self._refuse(ERR_NOTHING_TO_WITHDRAW)
+    self._ledgers[msg.sender] = task_words._without_claimable(ledger)
+    log Withdrawn(account=msg.sender, receiver=receiver, amount=amount)
+    self._send(receiver, amount)
+
+
+@internal
+def _send(receiver: address, amount: uint256):
+    """
+    @dev Checks-effects-interactions: callers have written their state.
+    @notice Sends `amount` wei to `receiver`, reverting when it refuses.
+    @param receiver Where to send it.
+    @param amount Wei.
+    """
     ok: bool = raw_call(receiver, b"", value=amount, revert_on_failure=False)
-    assert ok, "market: transfer failed"
-
-
-@internal
-def _set_min_fee(min_fee: uint256):
-    assert min_fee <= MAX_MIN_FEE, "market: min fee out of bounds"
-    self._params = (self._params & ~MASK128) | min_fee
-    log MinFeeSet(min_fee_per_agent=min_fee)
-
-
-@internal
-def _set_windows(commit_window_: uint256, reveal_window_: uint256):
-    assert (
-        commit_window_ >= MIN_WINDOW and commit_window_ <= MAX_WINDOW
-    ), "market: commit window out of bounds"
-    assert (
-        reveal_window_ >= MIN_WINDOW and reveal_window_ <= MAX_WINDOW
-    ), "market: reveal window out of bounds"
-    assert (
-        commit_window_ + reveal_window_ < staticcall staking.unbonding_period()
-    ), "market: windows exceed the unbonding period"
-    self._params = (self._params & MASK128) | (commit_window_ << 128) | (reveal_window_ << 160)
-    log WindowsSet(commit_window=commit_window_, reveal_window=reveal_window_)
-
-
-@internal
-def _set_slash_amounts(slash_missed_: uint256, slash_wrong_: uint256):
-    assert slash_missed_ <= MAX_SLASH, "market: slash amount out of bounds"
-    assert slash_wrong_ <= MAX_SLASH, "market: slash amount out of bounds"
-    self._slashes = slash_missed_ | (slash_wrong_ << 128)
-    log SlashAmountsSet(slash_missed=slash_missed_, slash_wrong=slash_wrong_)
+    if not ok:
+        self._refuse(ERR_TRANSFER_FAILED)

@@ -3,7 +3,9 @@
 Every deploy path (titanoboa in tests and the in-process demo, web3 against a
 JSON-RPC chain) takes a :class:`Params`; the defaults suit a local devnet with
 1-second blocks. A production deployment should raise ``min_stake``, the
-windows (to several L1 blocks at least) and the unbonding period.
+windows (to several L1 blocks at least), the grace period and the unbonding period.
+Windows, slash amounts and the minimum fee can be changed by the owner later (for
+tasks created after the change); the grace period is fixed at deployment.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ class Params:
 
     min_stake: int = ETHER // 10  # 0.1 ETH
     unbonding_period: int = 3_600  # seconds; must exceed commit + reveal windows
-    min_fee_per_agent: int = 10**14  # 0.0001 ETH per committee member
+    min_fee_per_agent: int = 10**14  # 0.0001 ETH per committee seat
     commit_window: int = 20  # seconds
     reveal_window: int = 20  # seconds
-    slash_missed: int = ETHER // 100  # 0.01 ETH
-    slash_wrong: int = ETHER // 20  # 0.05 ETH
+    slash_missed: int = ETHER // 100  # 0.01 ETH per seat
+    slash_wrong: int = ETHER // 20  # 0.05 ETH per seat
+    # seconds after the reveal window before a quorum nobody backs with its output fails
+    grace_period: int = 60
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

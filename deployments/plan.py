@@ -42,6 +42,7 @@ def constructor_args(name: str, params: Params, addresses: Mapping[str, str]) ->
             params.reveal_window,
             params.slash_missed,
             params.slash_wrong,
+            params.grace_period,
         ]
     raise KeyError(f"no contract {name!r} in the deploy plan")
 

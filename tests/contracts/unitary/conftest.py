@@ -14,6 +14,7 @@ from eth_utils import keccak
 
 from tests.contracts.conftest import DEFAULT_OUTPUT
 from tests.contracts.unitary.helpers import REJECTOR_SOURCE
+from tests.contracts.utils.draws import members_of
 from tests.contracts.utils.protocol import ETHER, AgentKeys, commitment, new_salt
 
 OTHER_OUTPUT = b'{"dim":384,"i8":"BBBB"}'
@@ -35,21 +36,11 @@ def rejector():
 
 
 @pytest.fixture(scope="session")
-def members(market) -> Callable[[int], list[str]]:
-    """members(task_id) -> the committee as checksummed strings, in draw order."""
-
-    def _members(task_id: int) -> list[str]:
-        return [str(a) for a in market.committeeOf(task_id)]
-
-    return _members
-
-
-@pytest.fixture(scope="session")
 def outsiders(market, agents) -> Callable[[int], list[AgentKeys]]:
     """outsiders(task_id) -> registered agents that are not on the task's committee."""
 
     def _outsiders(task_id: int) -> list[AgentKeys]:
-        seated = {str(a) for a in market.committeeOf(task_id)}
+        seated = set(members_of(market.committeeOf(task_id)))
         return [a for a in agents if a.owner not in seated]
 
     return _outsiders
