@@ -12,8 +12,9 @@
 :class:`Client` blocks; :class:`AsyncClient` has the same methods as coroutines.
 Modules: :mod:`~oracles.client.models` (model references), :mod:`~.inputs` and
 :mod:`~.outputs` (the canonical formats), :mod:`~.market` (the contract calls),
-:mod:`~.handle` (waiting for a task), :mod:`~.workflow` (map-reduce through
-``parents``), :mod:`~.errors`. See ``docs/client.md``.
+:mod:`~.handle` (waiting for a task), :mod:`~.info` (what a task is and who serves
+it), :mod:`~.workflow` (map-reduce through ``parents``), :mod:`~.errors`. See
+``docs/client.md``.
 """
 
 from oracles.client.async_client import AsyncClient
@@ -31,6 +32,7 @@ from oracles.client.errors import (
     UnknownTask,
 )
 from oracles.client.handle import AsyncTaskHandle
+from oracles.client.info import Committee, Member, TaskInfo
 from oracles.client.models import resolve_model
 from oracles.client.sync_client import Client, TaskHandle, Workflow
 from oracles.client.workflow import AsyncWorkflow, TaskSpec
@@ -43,13 +45,16 @@ __all__ = [
     "BadOutput",
     "Client",
     "ClientError",
+    "Committee",
     "InvalidInput",
+    "Member",
     "NoAccount",
     "NoEligibleAgent",
     "Phase",
     "Reverted",
     "TaskFailed",
     "TaskHandle",
+    "TaskInfo",
     "TaskNotFinished",
     "TaskSpec",
     "TaskTimeout",

@@ -252,9 +252,7 @@ class AsyncClient:
         ]
         if not created:
             raise ClientError(f"createTask in {receipt['transactionHash']} emitted no TaskCreated")
-        return AsyncTaskHandle(
-            market, int(created[0].args["task_id"]), self.policy, int(receipt["blockNumber"], 16)
-        )
+        return AsyncTaskHandle(market, int(created[0].args["task_id"]), self.policy, created[0])
 
     async def task(self, task_id: int) -> AsyncTaskHandle:
         """The handle of a task already posted (by anyone)."""
@@ -263,6 +261,10 @@ class AsyncClient:
             chain = market.deployment.chain_id
             raise UnknownTask(f"task {task_id} does not exist on chain {chain}")
         return AsyncTaskHandle(market, task_id, self.policy)
+
+    async def task_count(self) -> int:
+        """How many tasks were posted on this deployment (by anyone); ids run from 1."""
+        return await (await self._ready()).task_count()
 
     async def _run(
         self,

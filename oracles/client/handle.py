@@ -1,4 +1,4 @@
-"""A posted task: its phase, waiting for it to end, and its output.
+"""A posted task: its phase, what it is and who serves it, waiting for it to end, its output.
 
 Waiting polls ``taskPhase`` every ``poll_interval`` seconds (an ``asyncio.sleep``, never
 a busy loop) until the task is finalized, then reads the output from its
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from oracles.chain.abi import DecodedEvent
 from oracles.client.errors import TaskFailed, TaskNotFinished, TaskTimeout, UnknownTask
-from oracles.client.market import Market
+from oracles.client.info import Committee, TaskInfo
+from oracles.client.market import Market, topic
 from oracles.protocol import FinalStatus, Phase
 
 
@@ -41,12 +42,16 @@ class AsyncTaskHandle:
     """One task on chain, as its requester (or anyone) sees it; see the module docstring."""
 
     def __init__(
-        self, market: Market, task_id: int, policy: WaitPolicy, from_block: int | None = None
+        self,
+        market: Market,
+        task_id: int,
+        policy: WaitPolicy,
+        created: DecodedEvent | None = None,
     ) -> None:
         self._market = market
         self.task_id = task_id
         self._policy = policy
-        self._from_block = from_block  # where its TaskCreated event is; None: unknown
+        self._created = created  # its TaskCreated event, once known
         self._final: DecodedEvent | None = None
 
     def __repr__(self) -> str:
@@ -59,14 +64,36 @@ class AsyncTaskHandle:
             return Phase.SUCCEEDED if status == FinalStatus.SUCCEEDED else Phase.FAILED
         return await self._market.phase(self.task_id)
 
+    async def _created_event(self) -> DecodedEvent:
+        if self._created is None:
+            created = await self._market.task_event("TaskCreated", self.task_id)
+            if created is None:
+                raise UnknownTask(f"task {self.task_id} has no TaskCreated event on this chain")
+            self._created = created
+        return self._created
+
     async def parents(self) -> tuple[int, ...]:
         """The task's parents, from its ``TaskCreated`` event."""
-        created = await self._market.task_event("TaskCreated", self.task_id, self._from_block)
-        if created is None:
-            raise UnknownTask(f"task {self.task_id} has no TaskCreated event on this chain")
-        if self._from_block is None:
-            self._from_block = created.log.block_number
-        return tuple(int(p) for p in created.args["parents"])
+        return tuple(int(p) for p in (await self._created_event()).args["parents"])
+
+    async def info(self) -> TaskInfo:
+        """What the task is (requester, model, fee, quorum, input, ...) and its phase now."""
+        return TaskInfo.from_event(await self._created_event(), await self.status())
+
+    async def committee(self) -> Committee:
+        """Its members in seat order, who committed and revealed what, and its windows.
+
+        Empty before the committee is seated (a task waiting for its parents or its
+        draw block).
+        """
+        since = (await self._created_event()).log.block_number
+        seats = await self._market.committee(self.task_id)
+        commits, reveals = await asyncio.gather(
+            self._market.events("TaskMarket", "Committed", topic(self.task_id), from_block=since),
+            self._market.events("TaskMarket", "Revealed", topic(self.task_id), from_block=since),
+        )
+        windows = await self._market.task_windows(self.task_id) if seats else None
+        return Committee.from_chain(seats, commits, reveals, windows)
 
     async def output(self) -> bytes:
         """The finalized output bytes; :class:`TaskFailed` if the task failed.
@@ -79,9 +106,8 @@ class AsyncTaskHandle:
                 raise UnknownTask(f"task {self.task_id} does not exist on this chain")
             if not phase.final:
                 raise TaskNotFinished(self.task_id, phase.label)
-            if self._from_block is None:
-                await self.parents()  # finds the block it was created in
-            final = await self._market.task_event("TaskFinalized", self.task_id, self._from_block)
+            since = (await self._created_event()).log.block_number
+            final = await self._market.task_event("TaskFinalized", self.task_id, since)
             if final is None:  # the node's logs lag its state by a moment
                 raise TaskNotFinished(self.task_id, "finalizing")
             self._final = final

@@ -1,10 +1,12 @@
 """The requester's reads and writes of the protocol contracts, by their pinned names.
 
-Only names PROTOCOL.md pins are used (``createTask``, ``activate``, ``finalize``,
-``withdraw``, ``claimable``, ``taskPhase``, ``min_fee_per_agent``, ``agentsForModel``,
-and the events ``TaskCreated``, ``TaskFinalized``, ``ModelRegistered``), and events are
-decoded by name with the deployment record's ABI, so the client follows the contracts
-through changes of their event fields and internals.
+Names PROTOCOL.md pins are used (``createTask``, ``activate``, ``finalize``,
+``withdraw``, ``claimable``, ``taskPhase``, ``committeeOf``, ``min_fee_per_agent``,
+``agentsForModel``, and the events ``TaskCreated``, ``Committed``, ``Revealed``,
+``TaskFinalized``, ``ModelRegistered``), besides ``task_count`` and the windows of the
+task view, which both contract versions have. Events and the view are decoded by name
+with the deployment record's ABI, so the client follows the contracts through changes
+of their fields and internals.
 """
 
 from __future__ import annotations
@@ -69,6 +71,33 @@ class Market:
 
     async def claimable(self, account: str) -> int:
         return int(await self.read("TaskMarket", "claimable", account))
+
+    async def task_count(self) -> int:
+        """How many tasks were posted (their ids run from 1 to it): ``task_count``."""
+        return int(await self.read("TaskMarket", "task_count"))
+
+    async def committee(self, task_id: int) -> list[str]:
+        """``committeeOf``: one agent per seat, in seat order; empty before activation."""
+        return [str(a) for a in await self.read("TaskMarket", "committeeOf", task_id)]
+
+    async def task_windows(self, task_id: int) -> tuple[int, int] | None:
+        """``(commit_end, reveal_end)`` of a started task; ``None`` before it starts.
+
+        Read from the task view (``getTask``) by its fields' names, which both
+        contract versions share; its layout is not pinned. ``None`` as well where the
+        deployment's view has no such fields.
+        """
+        market = self.deployment["TaskMarket"]
+        view = next((i for i in market.abi if i.get("name") == "getTask"), None)
+        if view is None or len(view.get("outputs", [])) != 1:
+            return None
+        names = [str(c.get("name")) for c in view["outputs"][0].get("components", [])]
+        if not {"commit_end", "reveal_end"} <= set(names):
+            return None
+        fields = dict(zip(names, await self.read("TaskMarket", "getTask", task_id), strict=True))
+        if not fields["commit_end"]:
+            return None
+        return int(fields["commit_end"]), int(fields["reveal_end"])
 
     async def events(
         self, contract: str, event: str, *indexed: str | None, from_block: int | None = None

@@ -30,6 +30,7 @@ from oracles.chain.keys import load_keystore
 from oracles.client.async_client import AsyncClient, DeploymentSource
 from oracles.client.errors import ClientError
 from oracles.client.handle import AsyncTaskHandle
+from oracles.client.info import Committee, TaskInfo
 from oracles.client.inputs import TaskInput
 from oracles.client.models import ModelRef
 from oracles.client.workflow import AsyncWorkflow, Step
@@ -89,7 +90,7 @@ def _shutdown(runner: _LoopThread, client: AsyncClient) -> None:
 
 
 class TaskHandle:
-    """A posted task: ``task_id``, ``status()``, ``wait(timeout)``, ``output()``.
+    """A posted task: ``task_id``, ``status()``, ``wait(timeout)``, ``output()``, ``info()``.
 
     The blocking face of :class:`~oracles.client.handle.AsyncTaskHandle`.
     """
@@ -124,6 +125,14 @@ class TaskHandle:
     def parents(self) -> tuple[int, ...]:
         """The task ids this task was posted with as parents."""
         return self._runner.run(self._handle.parents())
+
+    def info(self) -> TaskInfo:
+        """What the task is and its phase now; see :meth:`AsyncTaskHandle.info`."""
+        return self._runner.run(self._handle.info())
+
+    def committee(self) -> Committee:
+        """Members, commits, reveals and windows; see :meth:`AsyncTaskHandle.committee`."""
+        return self._runner.run(self._handle.committee())
 
 
 class Workflow:
@@ -219,6 +228,10 @@ class Client:
     def task(self, task_id: int) -> TaskHandle:
         """The handle of a task already posted."""
         return TaskHandle(self._runner.run(self._async.task(task_id)), self._runner)
+
+    def task_count(self) -> int:
+        """How many tasks were posted on this deployment; ids run from 1."""
+        return self._runner.run(self._async.task_count())
 
     def embed(
         self, text: str, model: ModelRef | None = None, *, timeout: float | None = None
