@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -59,7 +60,7 @@ def test_operator_and_requester_flow(chain: Anvil, tmp_path: Path, embedding_pac
     rpc = ["--rpc", chain.url]
     owner = new_key(tmp_path / "owner.json", chain, 10 * ETHER)
     signer = new_key(tmp_path / "signer.json", chain, ETHER)
-    new_key(tmp_path / "requester.json", chain, ETHER)
+    requester = new_key(tmp_path / "requester.json", chain, ETHER)
     out_dir = tmp_path / "deployments"
     out_dir.mkdir()
 
@@ -164,14 +165,25 @@ def test_operator_and_requester_flow(chain: Anvil, tmp_path: Path, embedding_pac
             "--timeout",
             "120",
         ).stdout
-        assert "task 1 created" in created
-        assert "phase        succeeded" in created
-        assert "embedding: dim 32" in created
+        assert re.search(r"^task 1 created \(fee 0\.0001 ETH\), tx 0x[0-9a-f]{64}$", created, re.M)
+        for line in (
+            "phase        succeeded",
+            f"requester    {requester}",
+            f"model        {model_id}",
+            'input        {"text":"hello from the command line"}',
+            "quorum       1 of 1",
+            f"  member     {owner}  revealed 0x",
+            "result       0x",
+            "output       embedding: dim 32, first values [",
+        ):
+            assert line in created, created
 
         shown = agentnet("task", "show", "1", *rpc, *dep).stdout
-        assert "succeeded" in shown and owner in shown and "revealed" in shown
-        listed = agentnet("task", "list", *rpc, *dep).stdout
-        assert "succeeded" in listed
+        assert shown == created[created.index("task         1") :]  # what --wait showed
+        assert re.search(r"^windows      commit until \d+, reveal until \d+$", shown, re.M)
+        listed = agentnet("task", "list", *rpc, *dep).stdout.splitlines()
+        assert listed[0].split() == ["task", "phase", "model", "fee", "requester"]
+        assert listed[1].split() == ["1", "succeeded", model_id[:18], "0.0001", "ETH", requester]
 
         status = agentnet("agent", "status", *rpc, *dep, "--agent", owner).stdout
         assert "agreed 1, disagreed 0, missed 0" in status
@@ -179,6 +191,22 @@ def test_operator_and_requester_flow(chain: Anvil, tmp_path: Path, embedding_pac
         assert (
             "claimable    0 ETH" in agentnet("agent", "status", *rpc, *dep, "--agent", owner).stdout
         )
+
+        # Without --committee, --quorum and --fee the chain decides: one eligible agent
+        # is a committee of 1 with a quorum of 1, for the minimum fee. A --wait that
+        # runs out is one line; the task goes on.
+        waited = agentnet(
+            "task", "create", *rpc, *dep, "--keystore", str(tmp_path / "requester.json"),
+            "--model", model_id, "--prompt", "not for an embedding model",
+            "--wait", "--timeout", "0.1", check=False,
+        )  # fmt: skip
+        assert waited.returncode == 2, waited.stdout + waited.stderr
+        assert "task 2 created (fee 0.0001 ETH)" in waited.stdout
+        assert waited.stderr.startswith("agentnet: error: task 2 not finalized after 0.1 s")
+        assert len(waited.stderr.splitlines()) == 1, waited.stderr
+        shown = agentnet("task", "show", "2", *rpc, *dep).stdout
+        assert "quorum       1 of 1" in shown
+        assert 'input        {"max_new_tokens":32,"prompt":"not for an embedding model"}' in shown
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -21,6 +21,7 @@ from eth_account import Account
 
 from oracles.chain.anvil import Anvil, free_port
 from oracles.chain.keys import TEST_SCRYPT_N, create_keystore
+from oracles.chain.rpc import SyncRpcClient
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -237,6 +238,45 @@ def test_task_input_file_that_is_missing(
         "--model", ZERO_MODEL, "--input", f"@{missing}",
     )  # fmt: skip
     assert f"input file {missing} does not exist" in error_line(proc)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--text", "hi", "--committee", "2", "--quorum", "3"],
+         "--quorum 3 is larger than --committee 2"),
+        (["--input", "x" * 5000], "task input is 5000 bytes; the contract takes at most 4096"),
+        (["--text", "hi", "--prompt", "hello"], "give exactly one of --text, --prompt or --input"),
+    ],
+)  # fmt: skip
+def test_task_checks_come_before_the_keystore(
+    given: list[str], message: str, on_chain: list[str], tmp_path: Path
+) -> None:
+    never_read = tmp_path / "missing.json"
+    proc = agentnet(
+        "task", "create", *on_chain, "--keystore", str(never_read), "--model", ZERO_MODEL, *given
+    )
+    assert message in error_line(proc)
+
+
+def test_task_the_chain_would_refuse_sends_nothing(
+    chain: Anvil, keystore: Path, on_chain: list[str], registered_signer: Path,
+    embedding_package: Path,
+) -> None:  # fmt: skip
+    address = Account.from_key(chain.private_keys[1]).address
+
+    def nonce() -> int:
+        return int(
+            SyncRpcClient(chain.url).call("eth_getTransactionCount", [address, "latest"]), 16
+        )
+
+    before = nonce()
+    create = ["task", "create", *on_chain, "--keystore", str(keystore), "--text", "hi"]
+    line = error_line(agentnet(*create, "--model", ZERO_MODEL))
+    assert f"no agent is eligible for model {ZERO_MODEL}" in line
+    line = error_line(agentnet(*create, "--model", str(embedding_package), "--fee", "1wei"))
+    assert "createTask reverted: " in line and "fee" in line and "nothing was sent" in line
+    assert nonce() == before
 
 
 # ---------------------------------------------------------------- amounts and numbers
