@@ -1,8 +1,9 @@
 """API throughput and latency over 100,000 indexed tasks, and indexer catch-up speed.
 
-1. Indexer: synthetic, ABI-encoded logs (TaskCreated, 3 Committed, 3 Revealed,
-   TaskFinalized per task, plus the setup events) go through the indexer's real
-   ``on_logs`` handler in follower-sized batches, in transactions: events/s.
+1. Indexer: synthetic, ABI-encoded logs (TaskCreated, TaskActivated with 3 seats,
+   3 Committed, 3 Revealed, TaskFinalized per task, plus the setup events) go through
+   the indexer's real ``on_logs`` handler in follower-sized batches, in transactions:
+   events/s.
 2. The rest of the 100,000 tasks are inserted directly into the same schema.
 3. The API serves that index (``read_only_app``) in a child process; this process
    loads it over loopback with a pool of aiohttp clients: requests/s and p50/p99
@@ -35,6 +36,7 @@ from eth_abi.abi import encode  # noqa: E402
 from eth_utils.abi import collapse_if_tuple  # noqa: E402
 
 from deployments.artifacts import compile_all  # noqa: E402
+from frontend_api.apply_tasks import Outcome  # noqa: E402
 from frontend_api.db import open_writer  # noqa: E402
 from frontend_api.indexer import EventHandler  # noqa: E402
 from oracles.chain.contracts import Contract, Deployment  # noqa: E402
@@ -98,13 +100,30 @@ class LogMaker:
         )
 
 
+def params_log(mk: LogMaker, market: Contract, window: int = 20) -> Log:
+    """The parameter version the TaskMarket's constructor logs."""
+    return mk.log(
+        market,
+        "ParamsVersionAdded",
+        version=1,
+        commit_window=window,
+        reveal_window=window,
+        slash_missed=10**16,
+        slash_wrong=5 * 10**16,
+    )
+
+
 def synthetic_logs(dep: Deployment, tasks: int) -> list[Log]:
-    """Setup events, then ``tasks`` complete tasks (8 events each, 2 blocks a task)."""
+    """Setup events, then ``tasks`` complete tasks (9 events each, 3 blocks a task).
+
+    As on chain: created in block N (draw block N + 1), seated by the first member's
+    commit in N + 2, revealed and finalized in N + 3.
+    """
     mk = LogMaker(dep)
     reg, stk, mkt = dep["ModelRegistry"], dep["AgentStaking"], dep["TaskMarket"]
     model = bytes.fromhex(MODEL[2:])
     logs = [
-        mk.log(mkt, "WindowsSet", commit_window=20, reveal_window=20),
+        params_log(mk, mkt),
         mk.log(
             reg,
             "ModelRegistered",
@@ -136,12 +155,16 @@ def synthetic_logs(dep: Deployment, tasks: int) -> list[Log]:
                 requester=REQUESTER,
                 model_id=model,
                 fee=FEE,
-                committee=AGENTS,
+                committee_size=len(AGENTS),
                 quorum=2,
                 input=b'{"text":"bench"}',
                 parents=[],
+                draw_block=mk.block + 1,
             )
         )
+        mk.next_block()
+        mk.next_block()
+        logs.append(mk.log(mkt, "TaskActivated", task_id=task_id, committee=AGENTS))
         for agent in AGENTS:
             logs.append(mk.log(mkt, "Committed", task_id=task_id, agent=agent))
         mk.next_block()
@@ -175,24 +198,43 @@ async def replay(db: Path, dep: Deployment, logs: list[Log]) -> float:
 
 
 def bulk_fill(db: Path, first: int, last: int) -> None:
-    """Tasks ``first..last`` (finalized, 3 agreeing members) inserted directly."""
+    """Tasks ``first..last`` (finalized, 3 agreeing members of one seat) inserted directly."""
+    if first > last:
+        return
     conn = sqlite3.connect(db)
     result = "0x" + "11" * 32
+    output = b'{"dim":4,"i8":"AAECAw=="}'
     rows, members = [], []
     for t in range(first, last + 1):
-        created = T0 + 2 * t
+        created = T0 + 3 * t
+        block = 3 * t
         rows.append(
-            (t, REQUESTER, MODEL, str(FEE), 3, 2, b'{"text":"bench"}', "[]", 1, created,
-             created + 20, created + 40, 20, 3, 3, result, b'{"dim":4,"i8":"AAECAw=="}',
-             str(FEE // 3), 2 * t, created, f"0x{t:064x}", 2 * t, 2 * t + 1,
-             created + 1 + t % 30, f"0x{t:064x}")
+            (t, REQUESTER, MODEL, str(FEE), 3, 2, b'{"text":"bench"}', "[]", 1, block + 1, 1,
+             20, 20, str(10**16), str(5 * 10**16), json.dumps(AGENTS), 3, created + 2,
+             created + 2, created + 22, 3, 3, 3, 3, result, output, str(FEE // 3), 3, block,
+             created, f"0x{t:064x}", block + 2, block + 3, created + 3 + t % 30, f"0x{t:064x}")
         )  # fmt: skip
-        members += [(t, a, i, 1, 1, result, 2 * t, 2 * t + 1) for i, a in enumerate(AGENTS)]
-    conn.executemany(f"INSERT INTO tasks VALUES ({','.join('?' * 25)})", rows)
-    conn.executemany("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)", members)
+        members += [
+            (t, a, i, 1, 1, 1, result, Outcome.AGREED.value, block + 2, block + 3)
+            for i, a in enumerate(AGENTS)
+        ]
+    columns = (
+        "task_id, requester, model_id, fee, committee_size, quorum, input, parents, status,"
+        " draw_block, params_version, commit_window, reveal_window, slash_missed, slash_wrong,"
+        " committee, members, start_ts, commit_end, reveal_end, commits, reveals,"
+        " committed_seats, revealed_seats, result_hash, output, share, agreeing_seats,"
+        " created_block, created_ts, created_tx, activated_block, finalized_block,"
+        " finalized_ts, finalized_tx"
+    )
+    conn.executemany(f"INSERT INTO tasks ({columns}) VALUES ({','.join('?' * len(rows[0]))})", rows)
+    conn.executemany(
+        "INSERT INTO members (task_id, agent, position, seats, committed, revealed, result_hash,"
+        " outcome, commit_block, reveal_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        members,
+    )
     conn.execute(
         "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-        (2 * last + 1, "0x" + "00" * 32, T0 + 2 * last + 40),
+        (3 * last + 3, "0x" + "00" * 32, T0 + 3 * last + 40),
     )
     conn.commit()
     conn.close()

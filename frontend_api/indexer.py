@@ -5,7 +5,8 @@ the logs of ModelRegistry, AgentStaking and TaskMarket. ``on_logs`` decodes them
 stamps each with its block's timestamp (headers fetched once and cached in ``blocks``),
 stores them in ``events`` and applies them to the derived tables, all in the follower's
 transaction. ``on_rollback`` forgets what a reorg dropped (:func:`apply.rollback`).
-Once a poll has committed, listeners (the SSE route) get the new events.
+Once a poll has committed, listeners (the SSE route) get the new events. Before the
+first poll it reads the market's fixed ``grace_period`` (no event carries it).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import structlog
 
-from frontend_api import apply as ap
-from frontend_api.db import open_writer
+from frontend_api.apply import apply, rollback
+from frontend_api.apply_tasks import PARAMS
+from frontend_api.db import get_meta, open_writer, set_meta
+from frontend_api.events import Event, jsonable, store
 from oracles.chain.contracts import Contract, Deployment
 from oracles.chain.errors import ChainError, HandlerError, ReorgTooDeep
 from oracles.chain.follower import Log, LogFollower
@@ -54,8 +57,8 @@ class EventHandler:
             decoded = contract.decode_log(lg) if contract is not None else None
             if contract is None or decoded is None:
                 continue
-            args = {k: ap.jsonable(v) for k, v in decoded.args.items()}
-            ev = ap.Event(
+            args = {k: jsonable(v) for k, v in decoded.args.items()}
+            event = Event(
                 0,
                 lg.block_number,
                 lg.log_index,
@@ -65,12 +68,12 @@ class EventHandler:
                 decoded.name,
                 args,
             )
-            ev = ap.store(conn, ev)
-            ap.apply(conn, ev)
-            self.pending.append(ev.as_json())
+            event = store(conn, event)
+            apply(conn, event)
+            self.pending.append(event.as_json())
 
     def on_rollback(self, conn: sqlite3.Connection, ancestor: int) -> None:
-        ap.rollback(conn, ancestor)
+        rollback(conn, ancestor)
         self.pending = [e for e in self.pending if e["block"] <= ancestor]
         self.pending.append({"name": "Reorg", "ancestor": ancestor})
 
@@ -131,12 +134,16 @@ class Indexer:
         return out
 
     async def _init_params(self) -> None:
-        """Market parameters for phases and fee checks, when no event gave them yet."""
+        """The fixed grace period, and the current parameters as a fallback.
+
+        A task takes its windows and slash amounts from the ParamsVersionAdded event
+        before it; the getters' values serve a task indexed without one.
+        """
         market = self.deployment["TaskMarket"]
-        for key in ("commit_window", "reveal_window", "min_fee_per_agent"):
-            if ap.get_meta(self.conn, key) is None:
+        for key in ("grace_period", *PARAMS):
+            if get_meta(self.conn, key) is None:
                 value = await market.acall(self.rpc, key)
-                ap.set_meta(self.conn, key, str(int(value)))
+                set_meta(self.conn, key, str(int(value)))
 
     async def poll_once(self) -> int:
         """One follower poll, then tell listeners. Returns the logs delivered."""

@@ -55,15 +55,15 @@ def decode_output(data: bytes | None, kind: int | None) -> dict[str, Any] | None
     if "error" in value:
         return {"type": "error", "error": str(value["error"])}
     try:
-        if kind == 0 or "i8" in value:
+        if kind == ModelKind.EMBEDDING or "i8" in value:
             return _embedding(value)
-        if kind == 1 or "label" in value:
+        if kind == ModelKind.CLASSIFICATION or "label" in value:
             return {
                 "type": "classification",
                 "label": str(value.get("label")),
                 "index": value.get("index"),
             }
-        if kind == 2 or "text" in value:
+        if kind == ModelKind.GENERATION or "text" in value:
             return {
                 "type": "generation",
                 "text": str(value.get("text", "")),

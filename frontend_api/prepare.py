@@ -4,6 +4,11 @@ The checks are the contract's (``TaskMarket.createTask``), made against the chai
 present state, so that a wallet is not asked to sign a transaction that would revert.
 A rule the request breaks given that state (quorum, fee, model, agents, parents, input
 size) is a :class:`~frontend_api.errors.Rejected` (HTTP 409) naming the field.
+
+Protocol v2 seats are drawn with replacement, so one agent can fill a committee of
+any size: the model needs at least one agent with weight in the epoch of the task's
+draw block (the block after the one the transaction lands in), since a stake change
+counts for draws from the next epoch on (docs/protocol-v2.md, section 2).
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from oracles.chain.errors import RpcError
 from oracles.chain.rpc import AsyncRpcClient
 from oracles.protocol import MAX_FEE, MAX_INPUT_BYTES
 
-# The committee draw's gas depends on the block's randomness, so the estimate made
-# against one block can fall short in the next: leave a wide margin.
-GAS_MARGIN_PERCENT = 50
+# createTask draws nothing, so its gas hardly moves between the estimate and the block
+# that includes it; the margin covers storage another transaction warms or fills first.
+GAS_MARGIN_PERCENT = 20
 
 
 class Preparer:
@@ -29,12 +34,13 @@ class Preparer:
         self.rpc = rpc
         self.deployment = deployment
         self.market = deployment["TaskMarket"]
+        self._epoch_blocks: int | None = None
 
     async def _call(self, contract: str, function: str, *args: Any) -> Any:
         return await self.deployment[contract].acall(self.rpc, function, *args)
 
-    async def prepare(self, req: dict[str, Any], known_task: int) -> dict[str, Any]:
-        """``req`` from :func:`validate.prepare_body`; ``known_task``: highest indexed id."""
+    async def prepare(self, req: dict[str, Any]) -> dict[str, Any]:
+        """``req`` from :func:`validate.prepare_body`."""
         size = int(req["committee_size"])
         quorum = req["quorum"] if req["quorum"] is not None else size // 2 + 1
         if not size // 2 < quorum <= size:
@@ -58,13 +64,12 @@ class Preparer:
         if fee > MAX_FEE:
             raise Rejected("fee", f"is above the maximum of {MAX_FEE} wei")
         parents: list[int] = req["parents"]
-        for parent in parents:
-            if parent > known_task:
-                raise Rejected("parents", f"task {parent} does not exist")
-        if not parents:
-            eligible = int(await self._call("AgentStaking", "eligibleCount", model))
-            if eligible < size:
-                raise Rejected("committee_size", f"only {eligible} agents serve this model")
+        if parents:
+            last = int(await self._call("TaskMarket", "task_count"))
+            for parent in parents:
+                if parent > last:
+                    raise Rejected("parents", f"task {parent} does not exist")
+        await self._check_draw_weight(model)
         calldata = self.market.encode("createTask", model, data, size, quorum, parents)
         tx = {
             "to": self.market.address,
@@ -81,6 +86,22 @@ class Preparer:
             "quorum": quorum,
             "input_bytes": len(data),
         }
+
+    async def _check_draw_weight(self, model: bytes) -> None:
+        """Some agent of ``model`` has weight in the epoch of the next task's draw block."""
+        head = int(await self.rpc.call("eth_blockNumber", []), 16)
+        if self._epoch_blocks is None:
+            self._epoch_blocks = int(await self._call("AgentStaking", "epochBlocks"))
+        epoch = (head + 2) // self._epoch_blocks  # mined in head + 1, drawn from head + 2
+        if int(await self._call("AgentStaking", "totalWeightAt", model, epoch)) == 0:
+            eligible = int(await self._call("AgentStaking", "eligibleCount", model))
+            why = (
+                "no agent serves this model"
+                if eligible == 0
+                else f"its {eligible} agent(s) count for draws from the next stake epoch"
+                f" (every {self._epoch_blocks} blocks)"
+            )
+            raise Rejected("model", f"has no agent with stake in the draw epoch: {why}")
 
     async def _estimate(self, tx: dict[str, str], sender: str | None) -> int | None:
         """Simulate the transaction (``eth_estimateGas``) and add a margin.

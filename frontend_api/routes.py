@@ -14,12 +14,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from frontend_api import queries as q
-from frontend_api import validate as v
+from frontend_api import agent_queries, task_queries, validate
 from frontend_api.errors import BadRequest, NotFound
 from frontend_api.indexer import Indexer
 from frontend_api.openapi import allowed_methods, document
 from frontend_api.prepare import Preparer
+from frontend_api.stats import stats as network_stats
 from oracles.chain.errors import ChainError
 
 log = structlog.get_logger(__name__)
@@ -106,76 +106,86 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    st = _state(request)
-    indexer = st.indexer
+    state = _state(request)
+    indexer = state.indexer
     indexed = head = 0
     if indexer is not None:
         head = indexer.head_number
         indexed = int(
-            st.reader.execute("SELECT last_block FROM chain_cursors WHERE name = 'api'").fetchone()[
-                0
-            ]
+            state.reader.execute(
+                "SELECT last_block FROM chain_cursors WHERE name = 'api'"
+            ).fetchone()[0]
         )
         if indexer.error is not None:
             return _error(503, f"indexer stopped: {indexer.error}")
-    body = {"ok": True, "chain_id": st.chain_id, "indexed_block": indexed, "head_block": head}
+    body = {"ok": True, "chain_id": state.chain_id, "indexed_block": indexed, "head_block": head}
     return _json(body)
 
 
 async def tasks(request: web.Request) -> web.Response:
-    st = _state(request)
-    query = v.only_known(request.query, ("state", "model", "requester", "agent", "limit", "cursor"))
-    flt = q.TaskFilter(
-        state=v.choice("state", query["state"], q.STATES) if "state" in query else None,
-        model=v.bytes32("model", query["model"]) if "model" in query else None,
-        requester=v.address("requester", query["requester"]) if "requester" in query else None,
-        agent=v.address("agent", query["agent"]) if "agent" in query else None,
+    state = _state(request)
+    query = validate.only_known(
+        request.query, ("state", "model", "requester", "agent", "limit", "cursor")
     )
-    limit = v.int_param("limit", query.get("limit", str(v.DEFAULT_LIMIT)), 1, v.MAX_LIMIT)
-    cursor = v.int_param("cursor", query["cursor"], 1, v.INT64_MAX) if "cursor" in query else None
-    items, next_cursor = q.list_tasks(st.reader, flt, limit, cursor, st.now())
+
+    def optional(name: str, parse: Callable[[str, str], str]) -> str | None:
+        return parse(name, query[name]) if name in query else None
+
+    flt = task_queries.TaskFilter(
+        state=optional("state", lambda f, raw: validate.choice(f, raw, task_queries.STATES)),
+        model=optional("model", validate.bytes32),
+        requester=optional("requester", validate.address),
+        agent=optional("agent", validate.address),
+    )
+    limit = validate.int_param(
+        "limit", query.get("limit", str(validate.DEFAULT_LIMIT)), 1, validate.MAX_LIMIT
+    )
+    cursor = None
+    if "cursor" in query:
+        cursor = validate.int_param("cursor", query["cursor"], 1, validate.INT64_MAX)
+    items, next_cursor = task_queries.list_tasks(state.reader, flt, limit, cursor, state.now())
     return _json({"items": items, "next_cursor": next_cursor})
 
 
 async def task(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
+    state = _state(request)
+    validate.only_known(request.query, ())
     if request.match_info["id"] == "prepare":  # POST-only sibling route
         raise web.HTTPMethodNotAllowed(request.method, ["POST"])
-    task_id = v.int_param("id", request.match_info["id"], 1, v.INT64_MAX)
-    found = q.task_detail(st.reader, task_id, st.now())
+    task_id = validate.int_param("id", request.match_info["id"], 1, validate.INT64_MAX)
+    found = task_queries.task_detail(state.reader, task_id, state.now())
     if found is None:
         raise NotFound(f"no task {task_id}")
     return _json(found)
 
 
 async def agents(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
-    return _json({"items": st.cached("agents", lambda: q.list_agents(st.reader))})
+    state = _state(request)
+    validate.only_known(request.query, ())
+    return _json({"items": state.cached("agents", lambda: agent_queries.list_agents(state.reader))})
 
 
 async def agent(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
-    address = v.address("address", request.match_info["address"])
-    found = q.agent_detail(st.reader, address, st.now())
+    state = _state(request)
+    validate.only_known(request.query, ())
+    address = validate.address("address", request.match_info["address"])
+    found = agent_queries.agent_detail(state.reader, address, state.now())
     if found is None:
         raise NotFound(f"no agent {address}")
     return _json(found)
 
 
 async def models(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
-    return _json({"items": st.cached("models", lambda: q.list_models(st.reader))})
+    state = _state(request)
+    validate.only_known(request.query, ())
+    return _json({"items": state.cached("models", lambda: agent_queries.list_models(state.reader))})
 
 
 async def stats(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
-    now = st.now()
-    return _json(st.cached("stats", lambda: q.stats(st.reader, now)))
+    state = _state(request)
+    validate.only_known(request.query, ())
+    now = state.now()
+    return _json(state.cached("stats", lambda: network_stats(state.reader, now)))
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -183,23 +193,21 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def prepare(request: web.Request) -> web.Response:
-    st = _state(request)
-    v.only_known(request.query, ())
-    if st.preparer is None:
+    state = _state(request)
+    validate.only_known(request.query, ())
+    if state.preparer is None:
         return _error(503, "no chain connection to prepare transactions")
     try:
         body = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("body", "must be JSON") from exc
-    req = v.prepare_body(body)
-    (known,) = st.reader.execute("SELECT COALESCE(MAX(task_id), 0) FROM tasks").fetchone()
-    return _json(await st.preparer.prepare(req, int(known)))
+    return _json(await state.preparer.prepare(validate.prepare_body(body)))
 
 
 async def events(request: web.Request) -> web.StreamResponse:
     """SSE: ``event: chain`` with each stored event as JSON (``event: reorg`` on a reorg)."""
-    st = _state(request)
-    v.only_known(request.query, ())
+    state = _state(request)
+    validate.only_known(request.query, ())
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -217,8 +225,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)  # too slow a client: end its stream
 
-    if st.indexer is not None:
-        st.indexer.listeners.add(listener)
+    if state.indexer is not None:
+        state.indexer.listeners.add(listener)
     try:
         await resp.write(b"retry: 2000\n: connected\n\n")
         while True:
@@ -236,8 +244,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     except ConnectionResetError:
         pass
     finally:
-        if st.indexer is not None:
-            st.indexer.listeners.discard(listener)
+        if state.indexer is not None:
+            state.indexer.listeners.discard(listener)
     return resp
 
 

@@ -1,4 +1,4 @@
-"""Helpers of the API tests: the server in a thread, HTTP calls, waiting."""
+"""Helpers of the API tests: the server in a thread, HTTP calls, waiting, chain views."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eth_utils.address import to_checksum_address
+
+from deployments.localnet import LocalNet
 from frontend_api.app import ApiServer
 
 T = TypeVar("T")
@@ -72,3 +75,28 @@ def wait_for(check: Callable[[], T | None], timeout: float = 90.0, what: str = "
             return value
         time.sleep(0.2)
     raise TimeoutError(f"timed out waiting for {what or check}")
+
+
+def chain_task(net: LocalNet, task_id: int) -> dict[str, Any]:
+    """``TaskMarket.getTask`` as a dict named after the ABI's struct fields."""
+    market = net.deployment["TaskMarket"]
+    abi = next(i for i in market.abi if i.get("name") == "getTask")
+    fields = [c["name"] for c in abi["outputs"][0]["components"]]
+    out = dict(zip(fields, net.call("TaskMarket", "getTask", task_id), strict=True))
+    out["members"] = [
+        {"agent": to_checksum_address(m[0]), "seats": int(m[1]), "committed": m[2],
+         "revealed": m[3], "result_hash": "0x" + bytes(m[4]).hex()}
+        for m in out["members"]
+    ]  # fmt: skip
+    return out
+
+
+def committee_of(net: LocalNet, task_id: int) -> list[str]:
+    """``TaskMarket.committeeOf``: one checksummed address per seat."""
+    return [to_checksum_address(a) for a in net.call("TaskMarket", "committeeOf", task_id)]
+
+
+def task_if(url: str, task_id: int) -> dict[str, Any] | None:
+    """The API's task, or ``None`` while it is not indexed."""
+    status, body = http("GET", f"{url}/api/tasks/{task_id}")
+    return body if status == 200 else None

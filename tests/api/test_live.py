@@ -10,7 +10,7 @@ import urllib.request
 from eth_account import Account
 
 from tests.api.conftest import Network
-from tests.api.helpers import get, http, wait_for
+from tests.api.helpers import get, http, task_if, wait_for
 
 
 def _read_sse(url: str, out: queue.Queue[dict[str, object]], stop: threading.Event) -> None:
@@ -80,13 +80,8 @@ def test_reverted_task_disappears_from_the_index(network: Network) -> None:
     # The chain goes on: a new task reuses the id and is indexed as the chain has it.
     again = network.net.create_task(model, {"prompt": "after the reorg", "max_new_tokens": 2})
     assert again == task_id
-    task = wait_for(lambda: _task_if(network, again), what="new task with the reused id")
+    task = wait_for(lambda: task_if(network.url, again), what="new task with the reused id")
     assert task["input"]["json"]["prompt"] == "after the reorg"
-
-
-def _task_if(network: Network, task_id: int) -> dict[str, object] | None:
-    status, body = http("GET", f"{network.url}/api/tasks/{task_id}")
-    return body if status == 200 else None
 
 
 def _all_ids(network: Network) -> list[int]:
@@ -110,7 +105,7 @@ def test_task_moved_by_anvil_reorg_is_reindexed_at_its_new_block(network: Networ
     receipt = wait_for(lambda: rpc.call("eth_getTransactionReceipt", [tx_hash]), what="receipt")
     block = int(receipt["blockNumber"], 16)
     task_id = _created_id(network, receipt)
-    first = wait_for(lambda: _task_if(network, task_id), what="task indexed")
+    first = wait_for(lambda: task_if(network.url, task_id), what="task indexed")
     assert first["created_block"] == block
     head = wait_for(
         lambda: (h := int(rpc.call("eth_blockNumber", []), 16)) > block and h, what="next block"
@@ -118,10 +113,11 @@ def test_task_moved_by_anvil_reorg_is_reindexed_at_its_new_block(network: Networ
     # Drop every block from the task's one up, and re-include its transaction one later.
     rpc.call("anvil_reorg", [head - block + 1, [[tx, 1]]])
     moved = wait_for(
-        lambda: (t := _task_if(network, task_id)) and t["created_block"] == block + 1 and t,
+        lambda: (t := task_if(network.url, task_id)) and t["created_block"] == block + 1 and t,
         what="task re-indexed at its new block",
     )
     assert moved["input"]["json"]["text"] == "moved by a reorg"
+    assert moved["draw_block"] == block + 2  # the block after its new one
     assert [e["block"] for e in moved["events"]][0] == block + 1
     assert len([t for t in _all_ids(network) if t == task_id]) == 1
 

@@ -6,8 +6,9 @@ import base64
 import json
 import time
 
-from tests.api.conftest import Network
-from tests.api.helpers import get, http, wait_for
+from oracles.protocol import Phase
+from tests.api.conftest import Network, _bare_model
+from tests.api.helpers import chain_task, committee_of, get, http, task_if, wait_for
 
 
 def test_healthz_reports_chain_and_progress(network: Network) -> None:
@@ -27,7 +28,22 @@ def test_finalized_tasks_show_decoded_outputs(network: Network) -> None:
         assert task["model"] == network.model_ids[model]
         assert task["model_kind"] == model
         assert task["latency_s"] >= 0
-        assert [m["revealed"] for m in task["committee"]] == [True, True, True]
+        # Seats as the chain has them: one address per seat, members with their seats.
+        on_chain = chain_task(network.net, task_id)
+        assert task["committee"] == committee_of(network.net, task_id)
+        assert [(m["agent"], m["seats"]) for m in task["members"]] == [
+            (m["agent"], m["seats"]) for m in on_chain["members"]
+        ]
+        assert sum(m["seats"] for m in task["members"]) == task["committee_size"] == 3
+        assert all(m["revealed"] and m["outcome"] == "agreed" for m in task["members"])
+        assert task["revealed_seats"] == 3 and task["agreeing_seats"] == 3
+        assert task["draw_block"] == on_chain["draw_block"] > task["created_block"]
+        assert (task["commit_window"], task["reveal_window"]) == (8, 8)
+        assert task["slash_missed"] == str(network.net.params.slash_missed)
+        assert task["slash_wrong"] == str(network.net.params.slash_wrong)
+        assert task["grace_period"] == network.net.params.grace_period
+        assert task["grace_end"] == on_chain["reveal_end"] + network.net.params.grace_period
+        assert task["reveal_end"] == on_chain["reveal_end"]
         assert [e["name"] for e in task["events"]][0] == "TaskCreated"
         assert task["events"][-1]["name"] == "TaskFinalized"
         assert task["input"] == {"json": json.loads(bytes.fromhex(task["input_hex"][2:]))}
@@ -67,12 +83,22 @@ def test_list_filters_and_cursor_pagination(network: Network) -> None:
     assert set(ids) <= {t["id"] for t in mine}
     stranger = "0x" + "11" * 20
     assert get(f"{network.url}/api/tasks?requester={stranger}")["items"] == []
-    agent = network.net.agents[0].owner.address
-    served = get(f"{network.url}/api/tasks?agent={agent}")["items"]
-    assert set(ids) <= {t["id"] for t in served}
+    # An agent's tasks: those the chain seats it on (seats are drawn with replacement,
+    # so an agent may sit on none of them, or hold several seats of one).
+    for worker in network.workers:
+        agent = worker.owner.address
+        served = {t["id"] for t in get(f"{network.url}/api/tasks?agent={agent}")["items"]}
+        assert served & set(ids) == {t for t in ids if agent in committee_of(network.net, t)}
     done = get(f"{network.url}/api/tasks?state=succeeded")["items"]
     assert done and all(t["state"] == "succeeded" for t in done)
-    assert get(f"{network.url}/api/tasks?state=waiting")["items"] == []
+    # Waiting tasks: those the chain says wait for their draw block (the silent model's).
+    waiting = get(f"{network.url}/api/tasks?state=waiting&limit=200")["items"]
+    assert all(t["state"] == "waiting" and t["member_count"] == 0 for t in waiting)
+    for t in waiting:
+        assert network.net.phase(t["id"]) == Phase.WAITING
+        assert t["draw_block"] == chain_task(network.net, t["id"])["draw_block"]
+    if network.net.phase(network.silent_task) == Phase.WAITING:
+        assert network.silent_task in {t["id"] for t in waiting}
 
 
 def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
@@ -84,18 +110,20 @@ def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
             a["address"]: int(network.net.call("TaskMarket", "claimable", a["address"]))
             for a in agents
         }
-        if all(int(a["earnings"]) == claimable[a["address"]] for a in agents):
+        if all(_owed(a) == claimable[a["address"]] for a in agents):
             break
         assert time.time() < deadline, (agents, claimable)
         time.sleep(1)
     owners = {a.owner.address for a in network.net.agents}
     assert {a["address"] for a in agents} == owners
     for a in agents:
-        assert int(a["earnings"]) == claimable[a["address"]]  # nobody withdrew
         agreed, disagreed, missed = network.net.call("TaskMarket", "reputation", a["address"])
         assert a["reputation"] == {"agreed": agreed, "disagreed": disagreed, "missed": missed}
         assert int(a["stake"]) == int(network.net.call("AgentStaking", "stakeOf", a["address"]))
-        assert set(network.model_ids.values()) <= set(a["models"])
+        assert a["paid_seats"] >= a["reputation"]["agreed"]  # a task pays each agreeing seat
+    for worker in network.workers:
+        mine = next(a for a in agents if a["address"] == worker.owner.address)
+        assert set(network.model_ids.values()) <= set(mine["models"])
     earnings = [int(a["earnings"]) for a in agents]
     assert earnings == sorted(earnings, reverse=True)
     one = get(f"{network.url}/api/agents/{agents[0]['address'].lower()}")
@@ -103,11 +131,18 @@ def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
     assert one["recent_tasks"] and one["events"][-1]["name"] == "AgentRegistered"
 
 
+def _owed(agent: dict[str, object]) -> int:
+    """What the index says the contract owes an agent: its earnings less its withdrawals."""
+    return int(str(agent["earnings"])) - int(str(agent["withdrawn"]))
+
+
 def test_models_and_stats(network: Network) -> None:
-    models = get(f"{network.url}/api/models")["items"]
-    assert {m["model_id"] for m in models} == set(network.model_ids.values())
-    assert {m["kind"] for m in models} == {"embedding", "classification", "generation"}
-    assert all(m["agents"] == 3 and m["status"] == "active" for m in models)
+    models = {m["model_id"]: m for m in get(f"{network.url}/api/models")["items"]}
+    assert set(network.model_ids.values()) <= set(models)
+    served = [models[i] for i in network.model_ids.values()]
+    assert {m["kind"] for m in served} == {"embedding", "classification", "generation"}
+    assert all(m["agents"] == 3 and m["status"] == "active" for m in served)
+    assert models["0x" + network.silent_model.hex()]["agents"] == 1
     stats = get(f"{network.url}/api/stats")
     assert stats["tasks"] >= 3 and stats["finalized"] >= 3
     assert stats["states"]["succeeded"] >= 3
@@ -159,15 +194,23 @@ def test_prepare_builds_a_transaction_anvil_accepts(network: Network) -> None:
     assert int(receipt["status"], 16) == 1
     created = [e for e in network.net.events(receipt) if e.name == "TaskCreated"][0]
     task_id = int(created.args["task_id"])
-    task = wait_for(
-        lambda: (
-            http("GET", f"{network.url}/api/tasks/{task_id}")[1]
-            if http("GET", f"{network.url}/api/tasks/{task_id}")[0] == 200
-            else None
-        ),
-        what="prepared task indexed",
-    )
+    task = wait_for(lambda: task_if(network.url, task_id), what="prepared task indexed")
     assert task["input"] == {"json": {"text": "prepared by the api"}}
+
+
+def test_prepare_follows_v2_seats(network: Network) -> None:
+    """Seats are drawn with replacement: three agents can fill five seats."""
+    body = {"model": network.model_ids["generation"], "input": "x", "committee_size": 5,
+            "quorum": 3, "from": network.net.requester.address}  # fmt: skip
+    status, prepared = http("POST", f"{network.url}/api/tasks/prepare", body)
+    assert status == 200, prepared
+    assert int(prepared["fee"]) == 5 * network.net.params.min_fee_per_agent
+    assert int(prepared["tx"]["gas"], 16) > 0
+    # A registered model without a single agent cannot have a task.
+    nobody = "0x" + _bare_model(network.net).hex()
+    status, answer = http("POST", f"{network.url}/api/tasks/prepare", {**body, "model": nobody})
+    assert (status, answer["field"]) == (409, "model"), answer
+    assert "no agent serves this model" in answer["error"]
 
 
 def test_bad_requests_are_400_naming_the_field(network: Network) -> None:
@@ -215,8 +258,9 @@ def test_prepare_rejections_name_the_field(network: Network) -> None:
         ({**good, "quorum": 1}, 409, "quorum"),
         ({**good, "fee": "1"}, 409, "fee"),
         ({**good, "model": "0x" + "ab" * 32}, 409, "model"),
-        ({**good, "committee_size": 4, "quorum": 3}, 409, "committee_size"),
+        ({**good, "committee_size": 4, "quorum": 2}, 409, "quorum"),
         ({**good, "parents": [10**9]}, 409, "parents"),
+        ({**good, "committee_size": 2, "quorum": 3}, 409, "quorum"),
         ({**good, "from": "0x" + "12" * 20}, 409, "from"),  # no funds for the fee
         ({**good, "from": "0x12"}, 400, "from"),
         ({**good, "input": {"text": "é" * 1000, "more": "x" * 2100}}, 409, "input"),
