@@ -2,7 +2,6 @@
 // that creates a task through the browser wallet (EIP-1193 window.ethereum).
 "use strict";
 const $ = (sel) => document.querySelector(sel);
-const STATES = ["waiting", "commit", "reveal", "ready", "succeeded", "failed"];
 const state = { chainId: null, models: [], cursor: null, selected: null, refreshTimer: null };
 
 async function api(path, init) {
@@ -14,6 +13,7 @@ async function api(path, init) {
 
 const eth = (wei) => (Number(BigInt(wei) / 10n ** 12n) / 1e6).toString();
 const short = (hex) => (hex ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : "");
+const plural = (n, one) => `${n} ${one}${n === 1 ? "" : "s"}`;
 function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -23,11 +23,17 @@ function modelName(id) {
 }
 
 // --- tasks ---------------------------------------------------------------------------
+// Progress in seats, or the block a waiting task draws its committee from.
+function progress(t) {
+  if (t.state === "waiting") return `draw block ${t.draw_block}`;
+  return `${t.revealed_seats}/${t.committee_size} seats`;
+}
+
 function taskRow(t) {
   const tr = document.createElement("tr");
   tr.dataset.id = t.id;
   tr.innerHTML = `<td>${t.id}</td><td>${esc(modelName(t.model))}</td>` +
-    `<td class="state state-${t.state}">${t.state}</td><td>${t.reveals}/${t.committee_size}</td>` +
+    `<td class="state state-${t.state}">${t.state}</td><td class="progress">${progress(t)}</td>` +
     `<td>${eth(t.fee)}</td><td>${t.latency_s === null ? "" : t.latency_s + " s"}</td>`;
   tr.addEventListener("click", () => showTask(t.id));
   return tr;
@@ -79,22 +85,44 @@ function renderOutput(out) {
   return `<code>${esc(JSON.stringify(out))}</code>`;
 }
 
+function renderMembers(t) {
+  if (!t.members.length) {
+    return `<span class="muted">not drawn yet: ${t.committee_size} seats from block ${t.draw_block}</span>`;
+  }
+  const items = t.members.map((m) =>
+    `<li data-agent="${m.agent}" data-seats="${m.seats}"><code>${short(m.agent)}</code> ` +
+    `<b>${plural(m.seats, "seat")}</b> ${m.committed ? "✓c" : "·c"} ${m.revealed ? "✓r" : "·r"}` +
+    `${m.outcome ? ` <span class="outcome-${m.outcome}">${m.outcome}</span>` : ""}` +
+    `${m.reward ? ` +${eth(m.reward)} ETH` : ""}</li>`).join("");
+  return `<ul class="members">${items}</ul>`;
+}
+
 function renderDetail(t) {
-  const members = t.committee.map((m) =>
-    `${short(m.agent)} ${m.committed ? "✓c" : "·c"} ${m.revealed ? "✓r" : "·r"}${m.agreed ? " agreed" : ""}`).join("<br>");
   const input = t.input.json !== undefined ? JSON.stringify(t.input.json) : (t.input.text ?? t.input.hex);
+  const draw = `block ${t.draw_block}` + (t.redraws ? ` (redrawn ${plural(t.redraws, "time")})` : "") +
+    (t.state === "waiting" ? ", waiting for it" : "");
+  const grace = t.grace_period === null ? "" : `, grace ${t.grace_period} s`;
+  const version = t.params_version === null ? "" : ` (parameters v${t.params_version})`;
+  const slashes = t.slashes.map((s) =>
+    `${short(s.agent)} ${eth(s.amount)} ETH (${plural(s.seats, "seat")} ${s.reason_label})`).join(", ");
+  const skipped = t.skipped.map((s) => `${short(s.agent)} (reason ${s.reason})`).join(", ");
   $("#detail").innerHTML = `<dl>
     <dt>task</dt><dd id="detail-id">${t.id}</dd>
     <dt>state</dt><dd class="state-${t.state}" id="detail-state">${t.state}</dd>
     <dt>model</dt><dd>${esc(modelName(t.model))}</dd>
     <dt>requester</dt><dd><code>${t.requester}</code></dd>
-    <dt>fee</dt><dd>${eth(t.fee)} ETH, quorum ${t.quorum}/${t.committee_size}</dd>
+    <dt>fee</dt><dd id="detail-fee">${eth(t.fee)} ETH, quorum ${t.quorum} of ${t.committee_size} seats</dd>
+    <dt>draw</dt><dd id="detail-draw">${draw}</dd>
+    <dt>windows</dt><dd>commit ${t.commit_window} s, reveal ${t.reveal_window} s${grace}${version}</dd>
+    <dt>slash / seat</dt><dd>missed ${eth(t.slash_missed)} ETH, wrong ${eth(t.slash_wrong)} ETH</dd>
     <dt>input</dt><dd><code>${esc(input)}</code></dd>
     <dt>output</dt><dd id="detail-output">${renderOutput(t.output)}</dd>
-    <dt>committee</dt><dd>${members || "not drawn yet"}</dd>
+    <dt>members</dt><dd id="detail-members">${renderMembers(t)}</dd>
+    <dt>seats</dt><dd id="detail-seats">${t.committee.map((a) => short(a)).join(" · ") || "–"}</dd>
     <dt>latency</dt><dd>${t.latency_s === null ? "" : t.latency_s + " s"}</dd>
     <dt>events</dt><dd>${t.events.map((e) => `${e.name}@${e.block}`).join(", ")}</dd>
-    <dt>slashes</dt><dd>${t.slashes.map((s) => `${short(s.agent)} ${eth(s.amount)} ETH`).join(", ") || "none"}</dd>
+    <dt>slashes</dt><dd id="detail-slashes">${slashes || "none"}</dd>
+    ${skipped ? `<dt>skipped</dt><dd>${skipped}</dd>` : ""}
   </dl>`;
 }
 
@@ -105,9 +133,12 @@ async function loadAgents() {
   body.innerHTML = "";
   for (const a of items) {
     const tr = document.createElement("tr");
-    tr.innerHTML = `<td><code>${a.address}</code></td><td>${eth(a.stake)}</td><td>${eth(a.earnings)}</td>` +
+    tr.dataset.address = a.address;
+    tr.innerHTML = `<td><code>${a.address}</code></td><td>${eth(a.stake)}</td>` +
+      `<td>${eth(a.earnings)}</td><td class="paid-seats">${a.paid_seats}</td>` +
       `<td>${a.reputation.agreed}</td><td>${a.reputation.disagreed}</td><td>${a.reputation.missed}</td>` +
-      `<td>${eth(a.slashed)}</td><td>${a.status}</td>`;
+      `<td>${eth(a.slashed)}</td><td class="slashed-seats">${a.slashed_seats}</td>` +
+      `<td>${eth(a.withdrawn)}</td><td>${a.status}</td>`;
     body.appendChild(tr);
   }
   barChart($("#plot-stake"), items.map((a) => ({ label: short(a.address).slice(0, 6), value: Number(BigInt(a.stake) / 10n ** 15n) / 1000 })), { color: "#7c3aed" });
@@ -212,7 +243,8 @@ async function waitForTask(hash, market) {
 
 // --- start ---------------------------------------------------------------------------
 async function main() {
-  $("#filter-state").innerHTML += STATES.map((s) => `<option>${s}</option>`).join("");
+  const states = Object.keys((await api("/api/stats")).states);
+  $("#filter-state").innerHTML += states.map((s) => `<option>${s}</option>`).join("");
   $("#filter-state").addEventListener("change", () => loadTasks());
   $("#more").addEventListener("click", () => loadTasks(true));
   $("#create").addEventListener("submit", createTask);

@@ -2,8 +2,9 @@
 
 The wallet shim forwards JSON-RPC to anvil (which signs ``eth_sendTransaction`` for its
 dev accounts) and answers the account and chain-switch requests itself, as a browser
-wallet would. The page must show finalized tasks and the agents, create a task through
-the wallet, and show that task finalized once the workers are done with it.
+wallet would. The page must show finalized tasks and the agents, a waiting task with
+its draw block, create a task of four seats through the wallet (three agents: one of
+them holds two seats at least), and show that task finalized with its members' seats.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from eth_account import Account
 
 from tests.api.conftest import Network
+from tests.api.helpers import chain_task, task_if, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -64,6 +66,10 @@ def _forwarder(url: str) -> Any:
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
 def test_dashboard_shows_network_and_creates_a_task(network: Network, artifacts: Path) -> None:
     account = Account.from_key(network.anvil.private_keys[5]).address
+    # A task on the silent model: nobody activates it, so it waits for its draw block.
+    waiting_id = network.net.create_task(network.silent_model, {"text": "wait"}, 3, 2)
+    draw_block = chain_task(network.net, waiting_id)["draw_block"]
+    wait_for(lambda: task_if(network.url, waiting_id), what="waiting task indexed")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -78,12 +84,23 @@ def test_dashboard_shows_network_and_creates_a_task(network: Network, artifacts:
             page.locator("#tasks td.state-succeeded").first.wait_for(timeout=30_000)
             page.locator("#agents tbody tr").nth(2).wait_for(timeout=30_000)
             assert page.locator("#agents tbody tr").count() == len(network.net.agents)
-            page.locator("#tasks tbody tr").first.click()
-            page.locator("#detail-id").wait_for(timeout=10_000)
+
+            waiting = page.locator(f'#tasks tbody tr[data-id="{waiting_id}"]')
+            assert waiting.locator("td.state").inner_text() == "waiting"
+            assert waiting.locator("td.progress").inner_text() == f"draw block {draw_block}"
+            waiting.click()
+            page.locator("#detail-id", has_text=str(waiting_id)).wait_for(timeout=10_000)
+            assert page.locator("#detail-fee").inner_text().endswith("quorum 2 of 3 seats")
+            assert page.locator("#detail-draw").inner_text() == (
+                f"block {draw_block}, waiting for it"
+            )
+            assert "not drawn yet: 3 seats" in page.locator("#detail-members").inner_text()
 
             form = page.locator("#create")
             form.locator("select[name=model]").select_option(network.model_ids["embedding"])
             form.locator("textarea[name=input]").fill('{"text": "from the browser wallet"}')
+            form.locator("input[name=committee_size]").fill("4")
+            form.locator("input[name=quorum]").fill("3")
             form.locator("button[type=submit]").click()
             page.locator("#new-task, #create-result .error").first.wait_for(timeout=90_000)
             assert page.locator("#new-task").count() == 1, page.locator(
@@ -98,6 +115,22 @@ def test_dashboard_shows_network_and_creates_a_task(network: Network, artifacts:
             row.filter(has_text="succeeded").wait_for(timeout=120_000)
             page.locator("#detail-state", has_text="succeeded").wait_for(timeout=30_000)
             assert "embedding dim" in page.locator("#detail-output").inner_text()
+            assert page.locator("#detail-fee").inner_text().endswith("quorum 3 of 4 seats")
+            # Four seats, three agents: the members and their seats are the chain's.
+            items = page.locator("#detail-members li")
+            shown = [
+                (
+                    items.nth(i).get_attribute("data-agent"),
+                    int(items.nth(i).get_attribute("data-seats") or 0),
+                )
+                for i in range(items.count())
+            ]
+            members = chain_task(network.net, task_id)["members"]
+            assert shown == [(m["agent"], m["seats"]) for m in members]
+            assert sum(seats for _, seats in shown) == 4 and max(s for _, s in shown) >= 2
+            most = max(range(len(shown)), key=lambda i: shown[i][1])
+            assert f"{shown[most][1]} seats" in items.nth(most).inner_text()
+            assert "agreed" in items.nth(most).inner_text()
             page.wait_for_timeout(1_500)  # let the plots catch up
             shot = artifacts / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
