@@ -7,6 +7,9 @@
 - ``int8``: 8-bit weight blocks (MatMulNBits, symmetric, block 32, accuracy level
   4: activations quantized per row and block, so batching does not change
   results). On SmolLM2-135M: teacher-forced top-1 agreement 191/192 with fp32.
+  onnxruntime has one int8 kernel per instruction set (AVX-512 VNNI, AVX2) and
+  none on SSE4.2, so greedy outputs differ between CPUs (about half of 32-token
+  generations): no preset uses it, and a checked export refuses it.
 - ``int8-dynamic``: onnxruntime dynamic quantization, per-channel int8 weights;
   activations are quantized per tensor at run time, so a row's result depends
   on its batch: the package is marked ``batch_invariant: false``. 144/192.

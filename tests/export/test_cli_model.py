@@ -59,7 +59,7 @@ def test_tampered_package_is_a_one_line_error(pkg_copy: Path) -> None:
 def test_missing_input_file_is_a_one_line_error(embedding_pkg: Path, tmp_path: Path) -> None:
     result = agentnet("run", str(embedding_pkg), "--input", f"@{tmp_path / 'nope.json'}")
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "cannot read input" in result.stderr
+    assert result.stderr.count("\n") == 1 and "nope.json does not exist" in result.stderr
 
 
 def test_model_export_prints_the_package_id(tiny_base: Path, tmp_path: Path) -> None:
