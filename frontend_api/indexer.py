@@ -32,8 +32,22 @@ from oracles.chain.rpc import AsyncRpcClient
 log = structlog.get_logger(__name__)
 
 CONTRACTS = ("ModelRegistry", "AgentStaking", "TaskMarket")
+# Events of protocol v2's TaskMarket that v1 did not have.
+V2_EVENTS = ("TaskRedrawn", "SubmissionSkipped", "ParamsVersionAdded")
 Listener = Callable[[dict[str, Any] | None], None]  # None: the stream ends
 TimestampSource = Callable[[Iterable[tuple[int, str]]], Awaitable[dict[int, int]]]
+
+
+def check_protocol(deployment: Deployment) -> None:
+    """Refuse a deployment record of another protocol version (its events differ)."""
+    market = deployment["TaskMarket"]
+    events = {i.get("name") for i in market.abi if i.get("type") == "event"}
+    missing = [name for name in V2_EVENTS if name not in events]
+    if missing:
+        raise ChainError(
+            f"the deployment's TaskMarket ({market.address}) has no {', '.join(missing)} "
+            "event: it is not protocol v2, which this API indexes"
+        )
 
 
 class EventHandler:
@@ -90,6 +104,7 @@ class Indexer:
         poll_interval: float = 0.5,
         confirmations: int = 0,
     ) -> None:
+        check_protocol(deployment)
         self.rpc = rpc
         self.deployment = deployment
         self.conn = open_writer(db_path)

@@ -21,11 +21,12 @@ from bench.api import AGENTS, LogMaker, deployment, params_log
 from frontend_api.agent_queries import list_agents, list_models
 from frontend_api.apply import rollback
 from frontend_api.db import SCHEMA_VERSION, open_reader, open_writer, schema_version
-from frontend_api.indexer import EventHandler
+from frontend_api.indexer import EventHandler, check_protocol
 from frontend_api.outputs import decode_input, decode_output
 from frontend_api.stats import stats
 from frontend_api.task_queries import TaskFilter, list_tasks, task_detail
 from oracles.chain.contracts import Deployment
+from oracles.chain.errors import ChainError
 from oracles.chain.follower import Log
 
 MODEL = bytes(32)
@@ -340,3 +341,18 @@ def test_an_index_of_the_v1_schema_is_rebuilt(dep: Deployment, tmp_path: Path) -
     assert chain.task(1)["state"] == "waiting"
     again = Chain(dep, db)  # the current schema is kept as it is
     assert task_detail(again.reader, 1, 0) is not None
+
+
+def test_a_v1_deployment_record_is_refused_in_one_line(dep: Deployment) -> None:
+    check_protocol(dep)
+    record = {
+        "chain_id": dep.chain_id,
+        "block": 1,
+        "contracts": {
+            name: {"address": c.address, "abi": c.abi} for name, c in dep.contracts.items()
+        },
+    }
+    market = record["contracts"]["TaskMarket"]
+    market["abi"] = [i for i in market["abi"] if i.get("name") != "TaskRedrawn"]
+    with pytest.raises(ChainError, match="has no TaskRedrawn event: it is not protocol v2"):
+        check_protocol(Deployment.from_dict(record))
