@@ -3,6 +3,10 @@
 Used by the worker's end-to-end tests, the benchmarks and `agentnet devnet`, so that
 all of them run the very code paths a user runs: the deploy code, the CLI's
 registration transactions, and workers as separate `agentnet worker` processes.
+
+Protocol v2 draws committees with the stake weights of an earlier epoch (256 blocks):
+an agent registered now can be drawn once an epoch boundary has passed, so after
+registering agents call :meth:`LocalNet.cross_epoch` (anvil mines to the boundary).
 """
 
 from __future__ import annotations
@@ -117,6 +121,18 @@ class LocalNet:
         agent = AgentSetup(owner, signer, owner_ks, signer_ks, stake)
         self.agents.append(agent)
         return agent
+
+    def cross_epoch(self) -> int:
+        """Mine up to the next stake epoch, so that the agents registered so far can be
+        drawn (``anvil_mine``); the number of blocks mined (0 for v1 contracts)."""
+        staking = self.deployment["AgentStaking"]
+        if not any(i.get("name") == "epochBlocks" for i in staking.abi):
+            return 0
+        epoch_blocks = int(self.call("AgentStaking", "epochBlocks"))
+        head = int(self.rpc.call("eth_blockNumber", []), 16)
+        blocks = epoch_blocks - head % epoch_blocks
+        self.rpc.call("anvil_mine", [hex(blocks)])
+        return blocks
 
     # --- workers --------------------------------------------------------------------
     def worker_command(

@@ -2,9 +2,12 @@
 
 The log follower calls :meth:`Intake.on_logs` and :meth:`Intake.on_rollback` inside
 its own SQLite transaction, so a row and the follower's cursor always move together.
-Rows are only facts that were announced (a task, its committee, its outcome, and
-which transactions carried our commit and reveal); what to do with a task is
-decided later, by the reconcile loop, from the chain's state.
+Rows are only facts that were announced (a task and its draw block, its committee
+once seated, its outcome, which transactions carried our commit and reveal, and
+which agents were slashed); what to do is decided later, by the reconcile loop,
+from the chain's state. ``TaskCreated`` carries no committee: a worker learns that
+it is seated from ``previewCommittee`` once the draw block is mined (see
+:mod:`~oracles.worker.seating`), or from ``TaskActivated``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Intake:
         self,
         store: TaskStore,
         market: Contract,
+        staking: Contract,
         agent: str,
         models: Collection[bytes],
         metrics: WorkerMetrics,
@@ -42,6 +46,7 @@ class Intake:
         ``on_reorg`` when blocks were dropped (stop waiting for our pending sends)."""
         self.store = store
         self.market = market
+        self.staking = staking
         self.agent = agent
         self.models = set(models)
         self.metrics = metrics
@@ -50,35 +55,43 @@ class Intake:
 
     def on_logs(self, conn: sqlite3.Connection, logs: list[Log]) -> None:
         for raw in logs:
+            if raw.address == self.staking.address:
+                slashed = self.staking.decode_log(raw)
+                if slashed is not None and slashed.name == "Slashed":
+                    args = slashed.args
+                    self.store.add_poke(str(args["agent"]), int(args["task_id"]), raw.block_number)
+                continue
             event = self.market.decode_log(raw)
             if event is None:
                 continue
             args = event.args
+            task_id = int(args["task_id"]) if "task_id" in args else 0
             if event.name == "TaskCreated":
                 model_id = bytes(args["model_id"])
                 if model_id not in self.models:
                     continue
-                committee = [str(a) for a in args["committee"]]
                 self.store.insert_task(
-                    task_id=int(args["task_id"]),
+                    task_id=task_id,
                     model_id=model_id,
                     task_input=bytes(args["input"]),
                     parents=[int(p) for p in args["parents"]],
-                    committee=committee,
                     quorum=int(args["quorum"]),
-                    member=self.agent in committee,
+                    committee_size=int(args["committee_size"]),
+                    draw_block=int(args["draw_block"]),
                     created_block=raw.block_number,
                 )
-                if self.agent in committee:
-                    self.metrics.tasks.labels("seen").inc()
             elif event.name == "TaskActivated":
                 committee = [str(a) for a in args["committee"]]
-                self.store.set_committee(int(args["task_id"]), committee, self.agent in committee)
-                if self.agent in committee:
+                row = self.store.get(task_id)
+                seated = self.agent in committee
+                if row is not None and seated and not row.member:
                     self.metrics.tasks.labels("seen").inc()
+                self.store.set_committee(task_id, committee, seated)
+            elif event.name == "TaskRedrawn":
+                self.store.set_draw_block(task_id, int(args["draw_block"]))
             elif event.name == "TaskFinalized":
                 self.store.record_finalized(
-                    int(args["task_id"]),
+                    task_id,
                     int(args["status"]),
                     bytes(args["result_hash"]),
                     bytes(args["output"]),
@@ -87,7 +100,7 @@ class Intake:
             elif event.name in OUR_STEPS and str(args["agent"]) == self.agent:
                 # A send cancelled after a reorg, or a worker killed after broadcasting,
                 # never saw its receipt; the followed event still names the transaction.
-                self.store.record_tx(int(args["task_id"]), OUR_STEPS[event.name], raw.tx_hash)
+                self.store.record_tx(task_id, OUR_STEPS[event.name], raw.tx_hash)
         self.on_news()
 
     def on_rollback(self, conn: sqlite3.Connection, ancestor: int) -> None:

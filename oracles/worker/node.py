@@ -1,22 +1,7 @@
-"""The worker node: its parts wired together, the loops that run them, the reconcile pass.
+"""The worker node: its parts wired together and the loops that run them.
 
-Level-triggered by design. Events only tell the worker that a task exists or
-moved; what to do next is decided from the chain's current state (``taskPhase``,
-``memberState``, ``getTask``) and the local row, every poll and on every event:
-
-* no output yet -> run the engine (tasks that are due together form one batch),
-  then persist output and a fresh salt *before* anything is sent;
-* commit phase, not committed on chain -> commit (``commitBatch`` signed by our
-  signer when several are due at once);
-* reveal phase, committed, not revealed -> reveal (``revealBatch`` likewise);
-* ready to finalize, our result won -> ``finalize`` with our output (the first
-  agreeing member at once, the others after a back-off, only if still needed);
-* waiting for parents that are all finalized -> ``activate``.
-
-So a worker killed at any point, or one whose commit was dropped by a reorg,
-simply does the next right thing when it looks again, with the same salt; and it
-never sends a second commit or reveal, because the chain says it was done (and
-the contract would refuse it anyway).
+The decisions are the reconcile pass's (:mod:`~oracles.worker.reconcile`), run every
+``poll_interval`` and whenever the follower delivers logs or a send is mined.
 
 Every long-lived part (log follower, reconcile loop, gauges, reward claims, and
 each transaction being sent) runs in one :class:`asyncio.TaskGroup`: the first
@@ -29,7 +14,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import structlog
 from eth_account.signers.local import LocalAccount
@@ -41,14 +26,17 @@ from oracles.chain.rpc import AsyncRpcClient
 from oracles.chain.sender import TxSender
 from oracles.cli_common import load_deployment
 from oracles.errors import AgentnetError
-from oracles.worker.chainview import ChainReads, ChainView, MemberState, Phase
+from oracles.worker.chainview import ChainReads, ChainView
 from oracles.worker.inference import Inference, Runner
 from oracles.worker.intake import Intake
+from oracles.worker.pokes import Pokes
+from oracles.worker.reconcile import Reconciler
 from oracles.worker.rewards import RewardClaimer
+from oracles.worker.seating import Seating
 from oracles.worker.settings import NodeSettings
 from oracles.worker.settlement import Settlement
-from oracles.worker.store import TaskRow, TaskStore
-from oracles.worker.submission import Submissions, Submitter
+from oracles.worker.store import TaskStore
+from oracles.worker.submission import Submitter
 from oracles.worker.telemetry import HealthServer, WorkerMetrics
 
 log = structlog.get_logger("agentnet.worker")
@@ -59,85 +47,6 @@ CLAIMS_INTERVAL = 5.0
 
 class WorkerError(AgentnetError):
     """The worker cannot start or go on (bad setup, not an agent, model mismatch)."""
-
-
-class Reconciler:
-    """One look at every open task: read the chain, decide, hand the work on."""
-
-    def __init__(
-        self,
-        agent: str,
-        view: ChainReads,
-        store: TaskStore,
-        inference: Inference,
-        submissions: Submissions,
-        settlement: Settlement,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.agent = agent
-        self.view = view
-        self.store = store
-        self.inference = inference
-        self.submissions = submissions
-        self.settlement = settlement
-        self.clock = clock
-
-    async def reconcile_once(self) -> None:
-        """Read every open task's phase (concurrently), then act on each."""
-        held = self.submissions.held(self.clock())
-        rows = [r for r in self.store.open_tasks() if r.task_id not in held]
-        phases = await asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
-        to_compute: list[TaskRow] = []
-        submitted: list[tuple[TaskRow, Phase]] = []
-        for row, phase in zip(rows, phases, strict=True):
-            if phase.done:
-                self.submissions.forget(row.task_id)
-                await self.settlement.record_outcome(row, phase)
-            elif phase == Phase.WAITING:
-                if await self.settlement.parents_done(row):
-                    self.submissions.activate(row)
-            elif phase == Phase.READY and not row.member:
-                if await self.settlement.abandoned(row):
-                    self.submissions.finalize(row, b"")
-            elif phase == Phase.UNKNOWN or not row.member:
-                continue
-            elif row.salt is None:
-                to_compute.append(row)
-            else:
-                submitted.append((row, phase))
-        states = await asyncio.gather(
-            *(self.view.member_state(r.task_id, self.agent) for r, _ in submitted)
-        )
-        commits: list[TaskRow] = []
-        reveals: list[TaskRow] = []
-        for (row, phase), state in zip(submitted, states, strict=True):
-            self._copy_chain_state(row, state)
-            if phase == Phase.COMMIT and not state.committed:
-                commits.append(row)
-            elif phase == Phase.REVEAL and state.committed and not state.revealed:
-                reveals.append(row)
-            elif phase == Phase.READY:
-                output = await self.settlement.finalize_output(row, state)
-                if output is not None:
-                    self.submissions.finalize(row, output)
-        if to_compute:
-            computed = await self.inference.compute(to_compute)
-            # A task computed just now cannot have been committed (no salt existed):
-            # commit it in this pass instead of waiting for the next look.
-            phase_of = {r.task_id: p for r, p in zip(rows, phases, strict=True)}
-            commits += [r for r in computed if phase_of.get(r.task_id) == Phase.COMMIT]
-        if commits:
-            self.submissions.commit(commits)
-        if reveals:
-            self.submissions.reveal(reveals)
-
-    def _copy_chain_state(self, row: TaskRow, state: MemberState) -> None:
-        """Keep the local state equal to what the chain says we did."""
-        want = "revealed" if state.revealed else "committed" if state.committed else "computed"
-        if want != row.state:
-            if want == "computed" and row.state in ("committed", "revealed"):
-                log.warning("worker.commit_lost", task_id=row.task_id, was=row.state)
-            self.store.set_state(row.task_id, want)
 
 
 class Worker:
@@ -177,6 +86,7 @@ class Worker:
             deployment = load_deployment(settings.deployment, self.chain_id)
             view = ChainView(rpc, deployment)
             market = deployment["TaskMarket"]
+            staking = deployment["AgentStaking"]
             self.agent = await self._check_identity(view)
             conn = open_db(settings.db)
             store = self._store = TaskStore(conn)
@@ -186,6 +96,7 @@ class Worker:
                 self.agent,
                 self.chain_id,
                 market,
+                staking,
                 store,
                 self.metrics,
                 settings,
@@ -194,25 +105,29 @@ class Worker:
             intake = Intake(
                 store,
                 market,
+                staking,
                 self.agent,
                 self.engines,
                 self.metrics,
                 on_news=self._wake.set,
                 on_reorg=submitter.after_reorg,
             )
+            backoff = settings.finalize_backoff
             reconciler = Reconciler(
                 self.agent,
                 view,
                 store,
                 Inference(self.engines, store, self.metrics, settings.max_batch),
                 submitter,
-                Settlement(view, store, self.metrics, self.agent, settings.finalize_backoff),
+                Seating(view, store, self.metrics, self.agent),
+                Settlement(view, store, self.metrics, self.agent, backoff),
+                Pokes(view, store, self.agent, self.engines, backoff),
             )
             follower = self._follower = LogFollower(
                 rpc,
                 conn,
                 name="worker",
-                addresses=[market.address],
+                addresses=[market.address, staking.address],
                 on_logs=intake.on_logs,
                 on_rollback=intake.on_rollback,
                 start_block=deployment.block,
@@ -326,7 +241,7 @@ class Worker:
         """Chain lag, signer balance and claimable rewards, every few seconds."""
         while not stop.is_set():
             try:
-                self._head = await view.head()
+                self._head = (await view.latest()).number
                 if self._follower is not None:
                     self.metrics.chain_lag.set(max(0, self._head - self._follower.cursor))
                 self.metrics.balance.set(await view.balance(self.signer.address))

@@ -1,15 +1,24 @@
-"""Who finalizes a task and when, when a waiting task is activated, and how it ended.
+"""Who finalizes a task ready to finalize, with which output and when; how a task ended.
 
-* A task ready to finalize whose winning result (a quorum, and the most votes) is
-  ours is finalized with our output: at once by the first member in committee order
-  on the winning side, by the others only after ``finalize_backoff`` seconds (if it
-  is still needed). Without a quorum, revealing members finalize with an empty
-  output (the contract refunds and slashes) in the same order.
-* A task ready to finalize that nobody with a stake in it settles (no quorum and we
-  did not reveal, or we are not a member) is finalized with an empty output by any
-  worker serving its model after three back-offs; else the fee would stay escrowed.
-* A task waiting for its parents is activated once every parent is done.
-* When the chain says a task succeeded or failed, the outcome is recorded locally.
+Votes are counted in seats (``getTask().members``: an agent holding two seats
+counts twice). The hash with the most seats wins when it holds at least ``quorum``
+seats; then, by the contract's rules (protocol v2):
+
+* a worker holding the winning output finalizes with it (an output over 8,192 bytes
+  cannot be sent: it counts as not held);
+* nobody holding it, ``finalize(task_id, b"")`` is accepted once the chain's time
+  reaches ``reveal_end + grace_period()``: the task fails and the seats that revealed
+  that hash are slashed;
+* without a quorum, ``finalize(task_id, b"")`` fails the task and refunds its
+  requester, as soon as the task is ready.
+
+Among the workers that may send the same ``finalize``, the first one in member order
+with a stake in that outcome goes at once (the first member that revealed the
+winning hash; for an empty output, the first that revealed anything else), the
+other such members after ``finalize_backoff`` seconds, and everyone else (members
+that did not reveal, workers of the model that are not seated) after three
+back-offs, each only if the task is still open when it looks again. When the chain
+says a task succeeded or failed, the outcome is recorded locally.
 
 This module only decides; :mod:`~oracles.worker.submission` sends.
 """
@@ -21,7 +30,8 @@ from collections.abc import Callable
 
 import structlog
 
-from oracles.worker.chainview import ChainReads, MemberState, Phase
+from oracles.protocol import MAX_OUTPUT_BYTES
+from oracles.worker.chainview import ChainReads, Head, Phase
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
 
@@ -31,7 +41,7 @@ ABANDONED_AFTER_BACKOFFS = 3
 
 
 class Settlement:
-    """The finalize, activate and outcome policy of one agent's worker."""
+    """The finalize and outcome policy of one agent's worker."""
 
     def __init__(
         self,
@@ -48,60 +58,46 @@ class Settlement:
         self.agent = agent
         self.finalize_backoff = finalize_backoff
         self.clock = clock
-        self._ready_since: dict[int, float] = {}
+        self._since: dict[tuple[int, str], float] = {}
 
-    def _waited(self, task_id: int) -> float:
-        """Seconds since this worker first saw the task ready to finalize."""
+    def _waited(self, task_id: int, what: str) -> float:
+        """Seconds since this worker first saw ``what`` possible for the task."""
         now = self.clock()
-        return now - self._ready_since.setdefault(task_id, now)
+        return now - self._since.setdefault((task_id, what), now)
 
-    async def finalize_output(self, row: TaskRow, state: MemberState) -> bytes | None:
-        """The output to finalize our task ``row`` with now, or ``None`` to leave it."""
-        if not state.revealed or row.output is None:
-            return b"" if await self.abandoned(row) else None
+    async def finalize_output(self, row: TaskRow, head: Head) -> bytes | None:
+        """The output to finalize ready task ``row`` with now, or ``None`` to leave it."""
         task = await self.view.task(row.task_id)
-        tally = task.tally()
-        ours = row.result_hash or b""
-        best = max(tally.values(), default=0)
-        won = tally.get(ours, 0) >= task.quorum and tally.get(ours, 0) == best
-        quorum_reached = best >= task.quorum
-        if quorum_reached and not won:
-            return None  # someone else's result won; its agents finalize
-        # The first member (in committee order) on the winning side, or the first
-        # revealer when there is no quorum, goes at once; the others back off.
-        leaders = [
-            agent
-            for agent, revealed, result_hash in zip(
-                task.committee, task.revealed, task.result_hashes, strict=True
-            )
-            if revealed and (not quorum_reached or result_hash == ours)
-        ]
-        backing_off = self._waited(row.task_id) < self.finalize_backoff
-        if leaders and leaders[0] != self.agent and backing_off:
-            return None
-        return row.output if won else b""
+        winner, seats = task.winner()
+        if winner is not None and seats >= task.quorum:
+            output = row.output
+            if row.result_hash == winner and output is not None and _sendable(output):
+                backers = [m.agent for m in task.members if m.result_hash == winner]
+                return output if self._turn(row, "output", backers) else None
+            grace_end = task.reveal_end + await self.view.grace_period()
+            if head.timestamp < grace_end:
+                return None  # the members holding the output finalize with it meanwhile
+            dissent = [m.agent for m in task.members if m.revealed and m.result_hash != winner]
+            return b"" if self._turn(row, "grace", dissent) else None
+        revealers = [m.agent for m in task.members if m.revealed]
+        return b"" if self._turn(row, "no_quorum", revealers) else None
 
-    async def abandoned(self, row: TaskRow) -> bool:
-        """Whether a ready task without a quorum has waited long enough for its members:
-        then anyone finalizes it (with an empty output)."""
-        if self._waited(row.task_id) < ABANDONED_AFTER_BACKOFFS * self.finalize_backoff:
-            return False
-        task = await self.view.task(row.task_id)
-        # With a quorum, its members hold the output and finalize.
-        return max(task.tally().values(), default=0) < task.quorum
-
-    async def parents_done(self, row: TaskRow) -> bool:
-        """Whether every parent of a waiting task is finalized (so it can be activated)."""
-        for parent in row.parents:
-            if not (await self.view.phase(parent)).done:
-                return False
-        return True
+    def _turn(self, row: TaskRow, what: str, leaders: list[str]) -> bool:
+        """Whether it is our turn to finalize: the first of ``leaders`` at once, the other
+        leaders after a back-off, anyone else after three."""
+        waited = self._waited(row.task_id, what)
+        if leaders and leaders[0] == self.agent:
+            return True
+        if self.agent in leaders:
+            return waited >= self.finalize_backoff
+        return waited >= ABANDONED_AFTER_BACKOFFS * self.finalize_backoff
 
     async def record_outcome(self, row: TaskRow, phase: Phase) -> None:
         """Write down that the chain says the task ``succeeded`` or ``failed``."""
         outcome = "finalized" if phase == Phase.SUCCEEDED else "failed"
         self.store.set_state(row.task_id, outcome)
-        self._ready_since.pop(row.task_id, None)
+        for key in [k for k in self._since if k[0] == row.task_id]:
+            del self._since[key]
         if not row.member:
             return
         self.metrics.tasks.labels(outcome).inc()
@@ -110,6 +106,7 @@ class Settlement:
             "task.done",
             task_id=row.task_id,
             status=outcome,
+            seats=row.committee.count(self.agent),
             agreed=row.result_hash is not None and accepted == row.result_hash,
             commit_tx=row.commit_tx,
             reveal_tx=row.reveal_tx,
@@ -117,3 +114,8 @@ class Settlement:
             inference_ms=row.inference_ms,
             total_s=round(self.clock() - row.seen_at, 3),
         )
+
+
+def _sendable(output: bytes) -> bool:
+    """Whether ``finalize`` takes the output (``Bytes[8192]``)."""
+    return len(output) <= MAX_OUTPUT_BYTES

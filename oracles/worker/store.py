@@ -6,15 +6,17 @@ worker killed at any point reveals the same result after a restart. The chain
 stays the judge of what happened: the reconcile loop reads the member's on-chain
 state before each step, and ``state`` mirrors what it last saw.
 
-States: ``waiting`` (parents not done) -> ``seen`` -> ``computed`` ->
-``committed`` -> ``revealed`` -> ``finalized`` | ``failed``; ``observer`` for
-tasks of our models where our agent is not on the committee (kept for parent
-outputs and activation).
+States: ``waiting`` (its committee not known to us yet: draw block not mined,
+parents open) -> ``seen`` (seated) -> ``computed`` -> ``committed`` ->
+``revealed`` -> ``finalized`` | ``failed``; ``observer`` for tasks of our models
+where our agent holds no seat (kept for parent outputs, activation and
+settling). ``committee`` lists one agent per seat; ``member`` says whether we
+hold one. Besides the tasks, ``worker_pokes`` lists agents seen slashed whose
+draw weights may need a ``poke``.
 
 Model ids, result hashes and salts are BLOBs (the bytes the contracts use);
-transaction hashes are the ``0x`` text the node returns. The schema version is
-SQLite's ``user_version``; a file of version 0 (hex text columns) is migrated in
-place when it is opened.
+transaction hashes are the ``0x`` text the node returns. The tables and the
+migration of older files are in :mod:`~oracles.worker.schema`.
 """
 
 from __future__ import annotations
@@ -24,51 +26,14 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 
-from oracles.errors import AgentnetError
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS worker_tasks (
-    task_id INTEGER PRIMARY KEY,
-    model_id BLOB NOT NULL,
-    input BLOB NOT NULL,
-    parents TEXT NOT NULL,
-    committee TEXT NOT NULL,
-    quorum INTEGER NOT NULL,
-    member INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    created_block INTEGER NOT NULL,
-    output BLOB,
-    result_hash BLOB,
-    salt BLOB,
-    commit_tx TEXT,
-    commit_sent_at REAL,
-    reveal_tx TEXT,
-    finalize_tx TEXT,
-    seen_at REAL NOT NULL,
-    computed_at REAL,
-    committed_at REAL,
-    revealed_at REAL,
-    done_at REAL,
-    inference_ms REAL
-);
-CREATE TABLE IF NOT EXISTS worker_finals (
-    task_id INTEGER PRIMARY KEY,
-    status INTEGER NOT NULL,
-    result_hash BLOB NOT NULL,
-    output BLOB NOT NULL,
-    block INTEGER NOT NULL
-);
-"""
+from oracles.worker.schema import SCHEMA_VERSION, StoreError, open_schema
 
 ACTIVE_STATES = ("waiting", "seen", "computed", "committed", "revealed")
 TERMINAL_STATES = ("finalized", "failed")
 TX_COLUMNS = {"commit": "commit_tx", "reveal": "reveal_tx", "finalize": "finalize_tx"}
 
 
-class StoreError(AgentnetError):
-    """The worker's database file cannot be used by this version of the worker."""
+__all__ = ["SCHEMA_VERSION", "PokeRow", "StoreError", "TaskRow", "TaskStore"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +47,9 @@ class TaskRow:
     member: bool
     state: str
     created_block: int
+    committee_size: int
+    draw_block: int
+    seated_at: float | None
     output: bytes | None
     result_hash: bytes | None
     salt: bytes | None
@@ -104,6 +72,9 @@ class TaskRow:
             member=bool(row["member"]),
             state=row["state"],
             created_block=row["created_block"],
+            committee_size=row["committee_size"],
+            draw_block=row["draw_block"],
+            seated_at=row["seated_at"],
             output=_blob(row["output"]),
             result_hash=_blob(row["result_hash"]),
             salt=_blob(row["salt"]),
@@ -116,12 +87,18 @@ class TaskRow:
         )
 
 
+@dataclass(frozen=True)
+class PokeRow:
+    """A ``Slashed`` event the worker saw: the agent may need a ``poke``."""
+
+    agent: str
+    task_id: int
+    block: int
+    seen_at: float
+
+
 def _blob(value: bytes | None) -> bytes | None:
     return None if value is None else bytes(value)
-
-
-def _unhex(value: str | None) -> bytes | None:
-    return None if value is None else bytes.fromhex(value.removeprefix("0x"))
 
 
 class TaskStore:
@@ -134,54 +111,7 @@ class TaskStore:
 
     # --- schema -------------------------------------------------------------------
     def _open_schema(self) -> None:
-        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the worker database has schema version {version}, newer than this "
-                f"worker's {SCHEMA_VERSION}: run a newer agentnet, or give another --db"
-            )
-        has_tasks = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'worker_tasks'"
-        ).fetchone()
-        if version == 0 and has_tasks:
-            self._migrate_from_hex_text()
-        self.conn.executescript(SCHEMA)
-        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _migrate_from_hex_text(self) -> None:
-        """Version 0 kept model ids, result hashes and salts as ``0x``/hex text."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("ALTER TABLE worker_tasks RENAME TO worker_tasks_v0")
-            conn.execute("ALTER TABLE worker_finals RENAME TO worker_finals_v0")
-            # executescript would commit the open transaction: one statement at a time.
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            tasks = [dict(r) for r in conn.execute("SELECT * FROM worker_tasks_v0")]
-            for task in tasks:
-                for column in ("model_id", "result_hash", "salt"):
-                    task[column] = _unhex(task[column])
-                names = ", ".join(task)
-                marks = ", ".join("?" * len(task))
-                conn.execute(
-                    f"INSERT INTO worker_tasks ({names}) VALUES ({marks})", list(task.values())
-                )
-            conn.executemany(
-                "INSERT INTO worker_finals VALUES (?,?,?,?,?)",
-                [
-                    (r["task_id"], r["status"], _unhex(r["result_hash"]), r["output"], r["block"])
-                    for r in conn.execute("SELECT * FROM worker_finals_v0").fetchall()
-                ],
-            )
-            conn.execute("DROP TABLE worker_tasks_v0")
-            conn.execute("DROP TABLE worker_finals_v0")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except (sqlite3.Error, ValueError) as exc:
-            conn.rollback()
-            raise StoreError(f"cannot migrate the worker database to version 1: {exc}") from exc
-        conn.commit()
+        open_schema(self.conn)
 
     # --- writes from events (inside the follower's transaction) -------------------
     def insert_task(
@@ -190,37 +120,52 @@ class TaskStore:
         model_id: bytes,
         task_input: bytes,
         parents: list[int],
-        committee: list[str],
         quorum: int,
-        member: bool,
+        committee_size: int,
+        draw_block: int,
         created_block: int,
     ) -> None:
-        """Remember a new task (a task already known is left as it is)."""
-        state = "waiting" if parents and not committee else ("seen" if member else "observer")
+        """Remember a new task, committee unknown (a task already known is left as it is)."""
         self.conn.execute(
             "INSERT INTO worker_tasks (task_id, model_id, input, parents, committee, quorum,"
-            " member, state, created_block, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(task_id) DO NOTHING",
+            " member, state, created_block, committee_size, draw_block, seen_at)"
+            " VALUES (?,?,?,?,'[]',?,0,'waiting',?,?,?,?) ON CONFLICT(task_id) DO NOTHING",
             (
                 task_id,
                 model_id,
                 task_input,
                 json.dumps(parents),
-                json.dumps(committee),
                 quorum,
-                int(member),
-                state,
                 created_block,
+                committee_size,
+                draw_block,
                 time.time(),
             ),
         )
 
     def set_committee(self, task_id: int, committee: list[str], member: bool) -> None:
+        """The task's committee (one agent per seat) and whether we hold a seat.
+
+        From ``TaskActivated``, or from ``previewCommittee`` before activation (a reorg
+        of the draw block may still change it). A row not computed yet becomes ``seen``
+        or ``observer``; the first time we are seated is remembered (``seated_at``).
+        """
         self.conn.execute(
-            "UPDATE worker_tasks SET committee = ?, member = ?, state = CASE"
-            " WHEN state = 'waiting' THEN (CASE WHEN ? THEN 'seen' ELSE 'observer' END)"
-            " ELSE state END WHERE task_id = ?",
-            (json.dumps(committee), int(member), int(member), task_id),
+            "UPDATE worker_tasks SET committee = ?, member = ?,"
+            " seated_at = CASE WHEN ? THEN COALESCE(seated_at, ?) ELSE seated_at END,"
+            " state = CASE WHEN state IN ('waiting', 'seen', 'observer')"
+            " THEN (CASE WHEN ? THEN 'seen' ELSE 'observer' END) ELSE state END"
+            " WHERE task_id = ?",
+            (json.dumps(committee), int(member), int(member), time.time(), int(member), task_id),
+        )
+
+    def set_draw_block(self, task_id: int, draw_block: int) -> None:
+        """A redraw (``TaskRedrawn``): the committee is unknown again."""
+        self.conn.execute(
+            "UPDATE worker_tasks SET draw_block = ?, committee = '[]', member = 0,"
+            " state = CASE WHEN state IN ('seen', 'observer') THEN 'waiting' ELSE state END"
+            " WHERE task_id = ?",
+            (draw_block, task_id),
         )
 
     def record_finalized(
@@ -234,6 +179,7 @@ class TaskStore:
     def forget_after(self, ancestor: int) -> None:
         """Forget what blocks after ``ancestor`` told us; the chain is re-read after."""
         self.conn.execute("DELETE FROM worker_finals WHERE block > ?", (ancestor,))
+        self.conn.execute("DELETE FROM worker_pokes WHERE block > ?", (ancestor,))
         # A task created in a dropped block may come back different: forget it unless
         # we already hold a salt for it (a re-included task keeps its id and content).
         self.conn.execute(
@@ -306,6 +252,26 @@ class TaskStore:
         self.conn.execute(
             f"UPDATE worker_tasks SET {column} = ? WHERE task_id = ?", (tx_hash, task_id)
         )
+
+    # --- slashed agents to poke -------------------------------------------------------
+    def add_poke(self, agent: str, task_id: int, block: int) -> None:
+        """``agent`` was slashed for ``task_id`` in ``block`` (from the follower)."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO worker_pokes (agent, task_id, block, seen_at) VALUES (?,?,?,?)",
+            (agent, task_id, block, time.time()),
+        )
+
+    def pokes(self) -> list[PokeRow]:
+        """Slashes whose agent's weights were not checked since, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM worker_pokes ORDER BY seen_at, agent, task_id"
+        ).fetchall()
+        return [PokeRow(r["agent"], r["task_id"], r["block"], r["seen_at"]) for r in rows]
+
+    def forget_pokes(self, agent: str) -> None:
+        """The agent's weights follow its stake (poked, or nothing to do)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM worker_pokes WHERE agent = ?", (agent,))
 
     # --- reads ------------------------------------------------------------------------
     def open_tasks(self) -> list[TaskRow]:

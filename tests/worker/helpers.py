@@ -1,4 +1,10 @@
-"""Helpers of the worker tests: a LocalNet on its own anvil, logs, events, expectations."""
+"""Helpers of the worker tests: a LocalNet on its own anvil, logs, events, expectations.
+
+Committees are drawn by stake, with replacement (protocol v2): which agents hold the
+seats of a task is known once its draw block is mined, so tests read it from the
+chain (:meth:`Net.seats`) and state what each member must see, or post tasks until
+the agent they need is seated (:meth:`Net.post_seated`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from deployments.localnet import AgentSetup, LocalNet
 from deployments.params import Params
@@ -81,7 +89,8 @@ class Net:
     ) -> subprocess.Popen[bytes]:
         """Start ``agentnet worker`` for agent ``index`` (name defaults to worker<index>).
 
-        ``module`` runs ``python -m module`` with the same flags instead (e.g. :data:`LIAR`).
+        ``module`` runs ``python -m module`` with the same flags instead (e.g. :data:`LIAR`;
+        words after the module name come first).
         """
         agent = self.net.agents[index]
         name = name or f"worker{index}"
@@ -93,7 +102,7 @@ class Net:
         else:
             program = [sys.executable, "-m", "oracles.cli", "worker"]
             assert command[: len(program)] == program, command
-            command = [sys.executable, "-m", module, *command[len(program) :]]
+            command = [sys.executable, "-m", *module.split(), *command[len(program) :]]
             self.commands.append(command)
             with open(self.log_path(name), "ab") as log_file:
                 proc = subprocess.Popen(
@@ -129,10 +138,70 @@ class Net:
         return self.net.agents[index]
 
     def member_state(self, task_id: int, index: int) -> tuple[bool, bool, bool, bytes]:
-        m, c, r, h = self.net.call(
+        """(holds a seat, committed, revealed, revealed hash) of agent ``index``."""
+        seats, c, r, h = self.net.call(
             "TaskMarket", "memberState", task_id, self.agent(index).owner.address
         )
-        return bool(m), bool(c), bool(r), bytes(h)
+        return bool(seats), bool(c), bool(r), bytes(h)
+
+    def head(self) -> int:
+        return int(self.rpc("eth_blockNumber", []), 16)
+
+    def committee(self, task_id: int, pending: bool = False) -> list[str]:
+        """One owner address per seat: ``committeeOf``, or ``previewCommittee`` as the
+        next block sees it (``pending``: known once the draw block is mined)."""
+        market = self.net.deployment["TaskMarket"]
+        if pending:
+            seats = market.call(self.net.rpc, "previewCommittee", task_id, block="pending")
+        else:
+            seats = market.call(self.net.rpc, "committeeOf", task_id)
+        return [to_checksum_address(a) for a in seats]
+
+    def seats(self, task_id: int) -> dict[str, int]:
+        """Seats per agent (owner address) of a seated task."""
+        return dict(Counter(self.committee(task_id)))
+
+    def draw_block(self, task_id: int) -> int:
+        (created, _) = self.logs("TaskCreated", task_id)[0]
+        return int(created.args["draw_block"])
+
+    def wait_draw_mined(self, task_id: int, timeout: float = 30.0) -> None:
+        """Until the task's draw block is mined (its committee is known)."""
+        draw = self.draw_block(task_id)
+        deadline = time.time() + timeout
+        while self.head() < draw:
+            assert time.time() < deadline, f"draw block {draw} of task {task_id} never mined"
+            time.sleep(0.02)
+
+    def post_seated(
+        self,
+        model: bytes,
+        task_input: dict[str, Any] | bytes,
+        *needed: int,
+        pause: bool = False,
+        tries: int = 20,
+        **options: Any,
+    ) -> tuple[int, list[int]]:
+        """Post the task until agents ``needed`` all hold a seat; (its id, the others).
+
+        Each try waits for the draw block, then reads the committee the next block
+        seats. With ``pause``, interval mining is paused as soon as the draw block is
+        mined (and stays paused when the agents are seated): the members' commits wait
+        in the pool.
+        """
+        others: list[int] = []
+        wanted = {self.agent(i).owner.address for i in needed}
+        for _ in range(tries):
+            task_id = self.net.create_task(model, task_input, **options)
+            self.wait_draw_mined(task_id)
+            if pause:
+                set_mining(self, False)
+            if wanted <= set(self.committee(task_id, pending=True)):
+                return task_id, others
+            if pause:
+                set_mining(self, True)
+            others.append(task_id)
+        raise AssertionError(f"agents {needed} were never all seated in {tries} tasks")
 
     def logs(
         self,
@@ -295,6 +364,7 @@ class NetFactory:
             net.model_ids[m] = local.register_model(self.packages[m])
         for stake in stakes:
             local.add_agent(stake, list(net.model_ids.values()))
+        local.cross_epoch()  # the agents can be drawn from the next epoch on
         return net
 
     def stop(self) -> None:

@@ -4,7 +4,8 @@
 
 takes the flags of ``agentnet worker`` and runs the same worker (settings, keys,
 follower, batched signed sends) with each engine wrapped in :class:`WrongOutput`,
-so that it commits and reveals an output the honest members do not.
+so that it commits and reveals an output the honest members do not. With
+``--unsendable`` as its first flag, every output is too long for ``finalize``.
 """
 
 from __future__ import annotations
@@ -25,19 +26,39 @@ class WrongOutput:
         self.engine = engine
 
     def run_batch(self, inputs: Sequence[bytes]) -> list[bytes]:
-        outputs = self.engine.run_batch(inputs)
-        return [b'{"error":"dishonest"}' if out[:1] == b"{" else b"{}" for out in outputs]
+        return [self.wrong(out) for out in self.engine.run_batch(inputs)]
+
+    @staticmethod
+    def wrong(output: bytes) -> bytes:
+        """What the liar answers where an honest engine answers ``output``."""
+        return b'{"error":"dishonest"}' if output[:1] == b"{" else b"{}"
+
+
+class UnsendableOutput(WrongOutput):
+    """Answers a canonical-looking output longer than ``finalize`` takes (8,192 bytes):
+    its hash can be revealed, its output never shown."""
+
+    @staticmethod
+    def wrong(output: bytes) -> bytes:
+        return b'{"text":"' + b"x" * 9_000 + b'"}'
 
 
 def lying_engines(settings: Settings) -> Mapping[bytes, Runner]:
     return {model_id: WrongOutput(e) for model_id, e in load_engines(settings).items()}
 
 
+def unsendable_engines(settings: Settings) -> Mapping[bytes, Runner]:
+    return {model_id: UnsendableOutput(e) for model_id, e in load_engines(settings).items()}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser(["worker"]).parse_args(
-        ["worker", *(sys.argv[1:] if argv is None else argv)]
-    )
-    return run_worker(resolve(flags_of(args), args.config), lying_engines)
+    """Run the liar; with ``--unsendable`` first, the one whose outputs are too long."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    engines = lying_engines
+    if given[:1] == ["--unsendable"]:
+        given, engines = given[1:], unsendable_engines
+    args = build_parser(["worker"]).parse_args(["worker", *given])
+    return run_worker(resolve(flags_of(args), args.config), engines)
 
 
 if __name__ == "__main__":

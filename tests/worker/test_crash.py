@@ -6,6 +6,9 @@ transaction is provably pending), after it saw its commit's receipt, and after i
 broadcast its reveal (again still pending). Each time it is restarted with the
 same ``--db``. Every task must still finalize with every member agreeing, and no
 agent may ever have two ``Committed`` or two ``Revealed`` events for one task.
+Committees are drawn by stake, so each task is posted until the victim is seated
+(and, for a first kill after the commit broadcast, mining pauses as soon as the draw
+block is mined: the victim's commit waits in the pool).
 """
 
 from __future__ import annotations
@@ -145,12 +148,15 @@ def test_killed_worker_restarts_and_never_double_submits(nets: NetFactory) -> No
 
     kills: list[dict[str, Any]] = []
     inputs: dict[int, bytes] = {}
+    extra: list[int] = []  # posted while the victim was not seated
     for number, plan in enumerate(PLANS):
         task_input = {"text": f"crash test task number {number}"}
         offset = log.stat().st_size
-        task_id = net.net.create_task(model, task_input)
+        first_sent = plan[0] == "commit_sent"
+        task_id, others = net.post_seated(model, task_input, VICTIM, pause=first_sent)
+        extra += others
         inputs[task_id] = as_bytes(task_input)
-        ready = prepare(net, plan[0], task_id)
+        ready = True if first_sent else prepare(net, plan[0], task_id)
         for step, point in enumerate(plan):
             following = plan[step + 1] if step + 1 < len(plan) else None
             kill = kill_at(net, point, task_id, offset) if ready else {}
@@ -169,14 +175,14 @@ def test_killed_worker_restarts_and_never_double_submits(nets: NetFactory) -> No
     points = [k["point"] for k in kills]
     assert len(kills) >= 6, points
     assert {"computed", "commit_sent", "committed", "reveal_sent"} <= set(points), points
-    owners = [a.owner.address for a in net.net.agents]
     for task_id, data in inputs.items():
         status, output = net.net.finalized_output(task_id)
         assert (status, output) == (1, expected(net.packages["embedding"], data))
         for event in ("Committed", "Revealed"):
             agents = sorted(str(e.args["agent"]) for e, _ in net.logs(event, task_id))
-            assert agents == sorted(owners), (event, task_id)  # exactly one each
+            assert agents == sorted(net.seats(task_id)), (event, task_id)  # exactly one each
         assert net.logs("Slashed", task_id, contract="AgentStaking") == []
+    assert net.net.wait_phases(extra, timeout=90) == dict.fromkeys(extra, PHASE_SUCCEEDED)
     victim = net.agent(VICTIM).owner.address
     assert tuple(int(x) for x in net.net.call("TaskMarket", "reputation", victim)) == (
         len(PLANS),

@@ -3,8 +3,10 @@
 One LocalNet for the module: deploy, three models, three agents with encrypted
 keystores, three workers. The tests then post tasks as a requester would and check
 what every user can see on chain: the finalized output (equal to the in-process
-engine's), the fees credited, nobody slashed; and what an operator can see: the
-worker's /metrics and /healthz, and no private key anywhere on disk or in `ps`.
+engine's), the fees credited per seat to whichever agents the draw seated, nobody
+slashed, each task finalized within a few blocks of its creation; and what an
+operator can see: the worker's /metrics and /healthz, and no private key anywhere
+on disk or in `ps`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 import pytest
 
 from deployments.params import Params
-from tests.worker.helpers import PHASE_SUCCEEDED, Net, NetFactory, as_bytes, expected
+from tests.worker.helpers import (
+    PHASE_SUCCEEDED,
+    Net,
+    NetFactory,
+    as_bytes,
+    expected,
+    function_of,
+)
 
 # The real all-MiniLM-L6-v2 packages (exported once per session) and the tiny generator.
 EMB, CLS = "minilm-embedding", "minilm-classification"
@@ -54,16 +63,20 @@ def fee_of(net: Net, task_id: int) -> int:
 
 
 def assert_all_agreed(net: Net, before: list[dict[str, Any]], task_ids: list[int]) -> None:
-    """Each agent was paid fee // 3 per task, kept its stake, agreed every time."""
+    """Each agent was paid fee // 3 per seat it held (3 seats a task, all agreeing),
+    kept its stake, and agreed once per task it sat on (whatever its seats)."""
     after = snapshot(net)
-    pay = sum(fee_of(net, t) // 3 for t in task_ids)
-    for b, a in zip(before, after, strict=True):
+    seats = {t: net.seats(t) for t in task_ids}
+    assert all(sum(s.values()) == 3 for s in seats.values())
+    for agent, b, a in zip(net.net.agents, before, after, strict=True):
+        owner = agent.owner.address
+        pay = sum(fee_of(net, t) // 3 * s.get(owner, 0) for t, s in seats.items())
         assert a["claimable"] - b["claimable"] == pay
         assert a["stake"] == b["stake"]
         agreed, disagreed, missed = (
             x - y for x, y in zip(a["reputation"], b["reputation"], strict=True)
         )
-        assert (agreed, disagreed, missed) == (len(task_ids), 0, 0)
+        assert (agreed, disagreed, missed) == (sum(owner in s for s in seats.values()), 0, 0)
     slashed = [e for t in task_ids for e, _ in net.logs("Slashed", t, contract="AgentStaking")]
     assert slashed == []
 
@@ -117,10 +130,28 @@ def test_mixed_tasks_finalize_with_engine_outputs_and_fees(e2e: Net) -> None:
     assert output != expected(pkgs[EMB], as_bytes(child_input))
 
     assert_all_agreed(e2e, before, all_ids)
-    # one commit and one reveal per member and task
+    # one commit and one reveal per member and task, however many seats it holds
     for event in ("Committed", "Revealed"):
         seen = [(int(e.args["task_id"]), str(e.args["agent"])) for e, _ in e2e.logs(event)]
         assert len(seen) == len(set(seen))
+        for task_id in all_ids:
+            members = {a for t, a in seen if t == task_id}
+            assert members == set(e2e.seats(task_id)), (event, task_id)
+
+
+def test_a_seated_members_commit_activates_the_task(e2e: Net) -> None:
+    """No keeper: the first commit of a seated member seats the committee, which is
+    the one ``previewCommittee`` showed once the draw block was mined."""
+    task_id = e2e.net.create_task(e2e.model_ids[EMB], {"text": "no keeper needed"})
+    e2e.wait_draw_mined(task_id)
+    preview = e2e.committee(task_id, pending=True)
+    assert len(preview) == 3
+    assert e2e.net.wait_phases([task_id], timeout=60) == {task_id: PHASE_SUCCEEDED}
+    (activated, raw) = e2e.logs("TaskActivated", task_id)[0]
+    assert [str(a) for a in activated.args["committee"]] == preview == e2e.committee(task_id)
+    tx = e2e.rpc("eth_getTransactionByHash", [raw["transactionHash"]])
+    assert function_of(e2e, tx["input"]) in ("commit", "commitBatch")  # not `activate`
+    assert tx["from"].lower() in {a.signer.address.lower() for a in e2e.net.agents}
 
 
 def test_generation_task_matches_in_process_engine(e2e: Net) -> None:

@@ -31,9 +31,11 @@ def test_tasks_finalize_through_rpc_faults_and_failover(nets: NetFactory) -> Non
                 expected(net.packages["embedding"], as_bytes(task_input)),
             )
             assert net.logs("Slashed", task_id, contract="AgentStaking") == []
+        seated = [set(net.seats(t)) for t in task_ids]
         for agent in net.net.agents:
-            reputation = net.net.call("TaskMarket", "reputation", agent.owner.address)
-            assert tuple(int(x) for x in reputation) == (len(task_ids), 0, 0)
+            owner = agent.owner.address
+            reputation = net.net.call("TaskMarket", "reputation", owner)
+            assert tuple(int(x) for x in reputation) == (sum(owner in s for s in seated), 0, 0)
         for proxy in proxies:
             assert proxy.counts["ok"] > 0
             assert all(proxy.counts[k] > 0 for k in ("error", "error_after", "delay", "drop"))

@@ -2,10 +2,11 @@
 
 Each test sets up what the contract would answer (:class:`~tests.worker.fakes.FakeChain`,
 the same protocol as the real chain view), runs one or more reconcile passes of a
-real :class:`~oracles.worker.node.Reconciler` on a real SQLite store, and checks
-what the worker asked to send: who finalizes and when, the back-off, settling an
-abandoned task, activating a task whose parents are done, and the commit/reveal
-steps around them.
+real :class:`~oracles.worker.reconcile.Reconciler` on a real SQLite store, and checks
+what the worker asked to send: seated or not once the draw block is mined, commit at
+once, activation of tasks left waiting (late, redrawn, failed parents), votes per
+seat, who finalizes and when (back-off, grace period), settling abandoned tasks,
+poking slashed agents, and the commit/reveal steps around them.
 """
 
 from __future__ import annotations
@@ -18,20 +19,26 @@ from pathlib import Path
 import pytest
 
 from oracles.chain.follower import open_db
-from oracles.protocol import result_hash
-from oracles.worker.chainview import Phase
+from oracles.protocol import MAX_OUTPUT_BYTES, result_hash
+from oracles.worker.chainview import Head, Phase
+from oracles.worker.compose import compose
 from oracles.worker.inference import Inference
-from oracles.worker.node import Reconciler
+from oracles.worker.pokes import Pokes
+from oracles.worker.reconcile import Reconciler
+from oracles.worker.seating import ACTIVATE_AFTER_BLOCKS, Seating
 from oracles.worker.settlement import Settlement
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
-from tests.worker.fakes import ChainTask, FakeChain, FakeClock, RecordedSubmissions
+from tests.worker.fakes import ChainTask, FakeAgent, FakeChain, FakeClock, RecordedSubmissions
 
 A, B, C = ("0x" + c * 40 for c in "abc")
 MODEL = bytes.fromhex("11" * 32)
 BACKOFF = 4.0
 OURS = b'{"text":"OURS"}'
 THEIRS = b'{"text":"THEIRS"}'
+DRAW = 10  # draw block of the tasks below (created in block 9)
+
+Sent = list[tuple[str, list[int], bytes | None]]
 
 
 class Upper:
@@ -50,7 +57,7 @@ class World:
     sent: RecordedSubmissions
     reconciler: Reconciler
 
-    def look(self) -> list[tuple[str, list[int], bytes | None]]:
+    def look(self) -> Sent:
         """One reconcile pass; what it asked to send."""
         asyncio.run(self.reconciler.reconcile_once())
         return self.sent.take()
@@ -62,21 +69,23 @@ class World:
         phase: Phase = Phase.COMMIT,
         parents: Sequence[int] = (),
         task_input: bytes = b'{"text":"ours"}',
+        quorum: int = 2,
     ) -> ChainTask:
-        """A task on chain and in the worker's store (as the follower would put it)."""
-        task = ChainTask(committee=list(committee), phase=phase, parents=list(parents))
-        self.chain.tasks[task_id] = task
-        known_committee = [] if phase == Phase.WAITING else list(committee)
-        self.store.insert_task(
-            task_id,
-            MODEL,
-            task_input,
-            list(parents),
-            known_committee,
-            2,
-            self.agent in known_committee,
-            1,
+        """A task on chain and in the worker's store (as the follower would put it:
+        ``TaskCreated``, then ``TaskActivated`` once the task is seated)."""
+        task = ChainTask(
+            committee=list(committee),
+            phase=phase,
+            parents=list(parents),
+            quorum=quorum,
+            draw_block=DRAW,
         )
+        self.chain.tasks[task_id] = task
+        self.store.insert_task(
+            task_id, MODEL, task_input, list(parents), quorum, len(committee), DRAW, DRAW - 1
+        )
+        if phase != Phase.WAITING:
+            self.store.set_committee(task_id, list(committee), self.agent in committee)
         return task
 
     def computed(self, task_id: int, output: bytes = OURS) -> TaskRow:
@@ -87,10 +96,13 @@ class World:
         assert saved is not None
         return saved
 
-    def state(self, task_id: int) -> str:
+    def row(self, task_id: int) -> TaskRow:
         row = self.store.get(task_id)
         assert row is not None
-        return row.state
+        return row
+
+    def state(self, task_id: int) -> str:
+        return self.row(task_id).state
 
 
 MakeWorld = Callable[..., World]
@@ -115,7 +127,9 @@ def make_world(tmp_path: Path) -> Iterator[MakeWorld]:
             store,
             Inference({MODEL: Upper()}, store, metrics, max_batch=8),
             sent,
+            Seating(chain, store, metrics, agent),
             Settlement(chain, store, metrics, agent, BACKOFF, clock=clock),
+            Pokes(chain, store, agent, {MODEL}, BACKOFF, clock=clock),
             clock=clock,
         )
         return World(agent, chain, clock, store, sent, reconciler)
@@ -131,18 +145,110 @@ def reveal_all(task: ChainTask, hashes: dict[str, bytes]) -> None:
     task.phase = Phase.READY
 
 
-# --- commit and reveal ---------------------------------------------------------------
+# --- waiting tasks: seated or not ----------------------------------------------------
 
 
-def test_new_task_is_computed_and_committed_in_the_same_pass(make_world: MakeWorld) -> None:
-    world = make_world()
-    world.add(1, task_input=b"hello")
-    world.add(2, task_input=b"world")
-    assert world.look() == [("commit", [1, 2], None)]
+def test_seated_task_is_computed_and_committed_once_its_draw_block_is_mined(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    world.chain.head = Head(DRAW - 1, 500)  # the block of createTask
+    world.add(1, phase=Phase.WAITING, task_input=b"hello")
+    world.add(2, committee=(B, A, A), phase=Phase.WAITING, task_input=b"world")
+    assert world.look() == []  # the draw block is not mined: nobody knows the committee
+    assert world.state(1) == "waiting"
+    world.chain.mine()  # the draw block
+    assert world.look() == [("commit", [1, 2], None)]  # the commits activate the tasks
     row = world.sent.rows[1]
     assert row.output == b"HELLO" and row.result_hash == result_hash(b"HELLO")
     assert row.salt is not None and len(row.salt) == 32
     assert world.store.get(1) == row  # what is committed is what is stored
+    assert world.row(2).committee == [B, A, A] and world.row(2).member
+    assert world.row(2).seated_at is not None
+
+
+def test_worker_not_seated_activates_only_a_task_left_waiting(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    world.chain.head = Head(DRAW, 500)
+    world.add(1, committee=(B, C, C), phase=Phase.WAITING)
+    for _ in range(ACTIVATE_AFTER_BLOCKS):
+        assert world.look() == []  # the seated members commit (and activate) meanwhile
+        assert world.row(1).member is False and world.state(1) == "observer"
+        world.chain.mine()
+    assert world.look() == [("activate", [1], None)]
+
+
+def test_task_whose_draw_block_is_out_of_reach_is_activated_for_a_redraw(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    world.chain.head = Head(DRAW + 300, 900)
+    world.add(1, committee=(A, B, C), phase=Phase.WAITING)  # nobody activated it in time
+    assert world.look() == [("activate", [1], None)]  # the contract fixes a new draw block
+    world.store.set_draw_block(1, DRAW + 301)  # TaskRedrawn, as the follower delivers it
+    world.chain.tasks[1].draw_block = DRAW + 301
+    assert world.look() == []
+    world.chain.mine()  # the new draw block
+    assert world.look() == [("commit", [1], None)]
+
+
+def test_waiting_task_is_left_alone_until_every_parent_is_done(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    first = world.add(1, committee=(B, C, C))
+    second = world.add(2, committee=(B, C, C))
+    world.add(3, committee=(A, B, C), parents=(1, 2), phase=Phase.WAITING)
+    world.chain.mine(50)
+    first.phase = Phase.SUCCEEDED
+    second.phase = Phase.REVEAL
+    assert world.look() == []
+    second.phase = Phase.SUCCEEDED
+    world.store.record_finalized(1, 1, bytes(32), b'{"label":"x"}', 30)
+    world.store.record_finalized(2, 1, bytes(32), b'{"label":"y"}', 30)
+    assert world.look() == [("commit", [3], None)]
+    parent_outputs = [b'{"label":"x"}', b'{"label":"y"}']
+    assert world.sent.rows[3].output == compose(b'{"text":"ours"}', parent_outputs).upper()
+
+
+def test_child_of_a_failed_parent_is_activated_so_that_it_fails(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    parent = world.add(1, committee=(B, C, C))
+    world.add(2, committee=(A, B, C), parents=(1,), phase=Phase.WAITING)
+    parent.phase = Phase.FAILED  # in the latest block: the child's draw block is the next
+    world.chain.tasks[2].draw_block = world.chain.head.number + 1
+    assert world.look() == []
+    world.chain.mine(1 + ACTIVATE_AFTER_BLOCKS - 1)
+    assert world.look() == []  # no committee to seat: the members cannot activate it
+    world.chain.mine()
+    assert world.look() == [("activate", [2], None)]
+
+
+def test_reorg_of_the_draw_block_that_unseats_us_leaves_the_task_to_others(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    world.chain.head = Head(DRAW, 500)
+    task = world.add(1, committee=(A, B, C), phase=Phase.WAITING)
+    assert world.look() == [("commit", [1], None)]
+    assert world.row(1).member
+    task.committee = [B, C, C]  # a reorg replaced the draw block (and dropped our commit)
+    assert world.look() == []
+    assert world.row(1).member is False and world.row(1).committee == [B, C, C]
+    world.chain.mine(ACTIVATE_AFTER_BLOCKS)
+    assert world.look() == [("activate", [1], None)]  # if its members let it wait
+
+
+# --- commit and reveal ---------------------------------------------------------------
+
+
+def test_agent_holding_two_seats_commits_and_reveals_once(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    task = world.add(1, committee=(A, B, A))
+    assert world.look() == [("commit", [1], None)]
+    task.committed.add(A)
+    task.phase = Phase.REVEAL
+    assert world.look() == [("reveal", [1], None)]
+    task.revealed[A] = result_hash(b'{"TEXT":"OURS"}')
+    assert world.look() == []
 
 
 def test_committed_task_is_revealed_once_the_reveal_phase_opens(make_world: MakeWorld) -> None:
@@ -163,6 +269,29 @@ def test_commit_dropped_from_the_chain_is_sent_again(make_world: MakeWorld) -> N
     world.store.set_state(1, "committed")  # what the worker saw before a reorg
     assert world.look() == [("commit", [1], None)]
     assert world.state(1) == "computed"
+
+
+def test_commit_dropped_with_the_activation_is_sent_again_with_the_same_salt(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world()
+    task = world.add(1)
+    saved = world.computed(1)
+    world.store.set_state(1, "committed")
+    task.phase = Phase.WAITING  # the reorg dropped the block that activated the task
+    assert world.look() == [("commit", [1], None)]
+    assert world.sent.rows[1].salt == saved.salt
+    assert world.state(1) == "computed"
+
+
+def test_seat_the_follower_has_not_delivered_yet_is_read_from_the_chain(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    world.add(1, phase=Phase.WAITING)
+    world.chain.tasks[1].phase = Phase.COMMIT  # activated by another member's commit
+    assert world.look() == [("commit", [1], None)]
+    assert world.row(1).member
 
 
 def test_task_with_a_send_in_flight_or_resting_is_left_alone(make_world: MakeWorld) -> None:
@@ -188,6 +317,14 @@ def test_first_agreeing_member_finalizes_at_once_with_its_output(make_world: Mak
     assert world.look() == [("finalize", [1], OURS)]
 
 
+def test_votes_count_per_seat(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    task = world.add(1, committee=(A, B, A))  # quorum 2 of 3 seats
+    world.computed(1, OURS)
+    reveal_all(task, {A: result_hash(OURS), B: result_hash(THEIRS)})
+    assert world.look() == [("finalize", [1], OURS)]  # two seats against one
+
+
 def test_later_agreeing_member_backs_off_then_finalizes_if_still_needed(
     make_world: MakeWorld,
 ) -> None:
@@ -210,14 +347,55 @@ def test_leader_is_the_first_agreeing_member_not_the_first_member(make_world: Ma
     assert world.look() == [("finalize", [1], OURS)]
 
 
-def test_member_whose_result_lost_never_finalizes(make_world: MakeWorld) -> None:
+def test_member_whose_result_lost_waits_for_the_winners(make_world: MakeWorld) -> None:
     world = make_world(A)
     task = world.add(1)
     world.computed(1, OURS)
     reveal_all(task, {A: result_hash(OURS), B: result_hash(THEIRS), C: result_hash(THEIRS)})
     for _ in range(3):
-        assert world.look() == []
+        assert world.look() == []  # the grace period has not passed: B and C finalize
         world.clock.advance(10 * BACKOFF)
+
+
+def test_quorum_nobody_backs_is_failed_empty_after_the_grace_period(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    task = world.add(1)
+    world.computed(1, OURS)
+    reveal_all(task, {A: result_hash(OURS), B: result_hash(THEIRS), C: result_hash(THEIRS)})
+    grace_end = task.reveal_end + world.chain.grace
+    world.chain.head = Head(100, grace_end - 1)
+    assert world.look() == []
+    world.chain.mine()  # the chain's time reaches the end of the grace period
+    assert world.look() == [("finalize", [1], b"")]  # we dissented: we go first
+
+
+def test_observer_fails_an_unbacked_quorum_three_backoffs_after_the_grace_period(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    task = world.add(1, committee=(B, C, C))
+    reveal_all(task, {B: result_hash(THEIRS), C: result_hash(THEIRS)})
+    world.chain.head = Head(100, task.reveal_end + world.chain.grace)
+    assert world.look() == []
+    world.clock.advance(3 * BACKOFF - 0.5)
+    assert world.look() == []
+    world.clock.advance(1.0)
+    assert world.look() == [("finalize", [1], b"")]
+
+
+def test_winning_output_too_long_to_send_counts_as_not_held(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    task = world.add(1, committee=(A, A, B))
+    huge = b'{"text":"' + b"x" * MAX_OUTPUT_BYTES + b'"}'
+    world.computed(1, huge)
+    reveal_all(task, {A: result_hash(huge), B: result_hash(THEIRS)})
+    assert world.look() == []  # finalize cannot carry it: never sent
+    world.chain.head = Head(100, task.reveal_end + world.chain.grace)
+    assert world.look() == []  # B, which revealed something else, fails it first
+    world.clock.advance(3 * BACKOFF)
+    assert world.look() == [("finalize", [1], b"")]
 
 
 def test_without_a_quorum_the_first_revealer_finalizes_empty(make_world: MakeWorld) -> None:
@@ -243,7 +421,7 @@ def test_without_a_quorum_a_later_revealer_backs_off(make_world: MakeWorld) -> N
 
 def test_observer_settles_an_abandoned_task_after_three_backoffs(make_world: MakeWorld) -> None:
     world = make_world(A)
-    task = world.add(1, committee=(B, C))  # we serve the model but are not a member
+    task = world.add(1, committee=(B, C))  # we serve the model but hold no seat
     assert world.state(1) == "observer"
     task.phase = Phase.READY  # nobody revealed: no quorum
     assert world.look() == []
@@ -273,20 +451,52 @@ def test_member_that_did_not_reveal_settles_an_abandoned_task(make_world: MakeWo
     assert world.look() == [("finalize", [1], b"")]
 
 
-# --- activation and outcomes ------------------------------------------------------------
+# --- slashed agents ------------------------------------------------------------------------
 
 
-def test_waiting_task_is_activated_once_every_parent_is_done(make_world: MakeWorld) -> None:
-    world = make_world(A)
-    first = world.add(1)
-    second = world.add(2)
-    world.add(3, parents=(1, 2), phase=Phase.WAITING)
-    assert world.state(3) == "waiting"
-    first.phase = Phase.SUCCEEDED
-    second.phase = Phase.REVEAL
-    assert [s for s in world.look() if s[0] == "activate"] == []
-    second.phase = Phase.FAILED
-    assert [s for s in world.look() if s[0] == "activate"] == [("activate", [3], None)]
+def slashed_world(make_world: MakeWorld, agent: str, tree_weight: int = 10) -> World:
+    """Task 1 (members A, B, C) finalized; C was slashed for it, its tree weight is stale."""
+    world = make_world(agent)
+    world.add(1).phase = Phase.SUCCEEDED
+    world.chain.agents[C] = FakeAgent(stake_weight=8, tree_weight=tree_weight, models=[MODEL])
+    world.store.add_poke(C, 1, 30)
+    return world
+
+
+def test_first_unslashed_member_pokes_a_slashed_agent_at_once(make_world: MakeWorld) -> None:
+    world = slashed_world(make_world, A)
+    assert world.look() == [("poke", [], C.encode())]
+    world.sent.pokes_in_flight.add(C)
+    assert world.look() == []  # its poke is on its way
+    world.sent.pokes_in_flight.clear()
+    world.chain.agents[C].tree_weight = 8  # the poke was mined
+    assert world.look() == []
+    assert world.store.pokes() == []
+
+
+def test_other_workers_poke_only_if_still_needed_after_their_backoff(
+    make_world: MakeWorld,
+) -> None:
+    member = slashed_world(make_world, B)
+    observer = slashed_world(make_world, "0x" + "d" * 40)
+    assert member.look() == [] and observer.look() == []
+    member.clock.advance(BACKOFF)
+    observer.clock.advance(BACKOFF)
+    assert member.look() == [("poke", [], C.encode())]
+    assert observer.look() == []
+    observer.clock.advance(2 * BACKOFF)
+    observer.chain.agents[C].tree_weight = 8  # someone else poked meanwhile
+    assert observer.look() == []
+    assert observer.store.pokes() == []
+
+
+def test_slash_that_left_the_weight_as_it_was_is_not_poked(make_world: MakeWorld) -> None:
+    world = slashed_world(make_world, A, tree_weight=8)
+    assert world.look() == []
+    assert world.store.pokes() == []
+
+
+# --- outcomes ------------------------------------------------------------------------------
 
 
 def test_finished_task_is_recorded_and_not_read_again(make_world: MakeWorld) -> None:

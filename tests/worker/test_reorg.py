@@ -1,18 +1,21 @@
-"""A reorg drops the block with a worker's commit: it commits again with the same salt.
+"""Reorgs drop a worker's commit, the activation, or the draw block itself.
 
 RECIPES §3: ``anvil_reorg`` replaces the newest blocks with empty ones and the
-dropped transactions do not come back to the mempool, so only the worker's own
-reconcile loop can bring its commit back. Afterwards the task finalizes and every
-worker's database says what the chain says.
+dropped transactions do not come back to the mempool, so only the workers' own
+reconcile loops can bring commits (and the activation inside the first one) back.
+Afterwards the task finalizes and every worker's database says what the chain says.
 
 In the first test the third member's worker starts only after the reorg, so the
-commit phase is still open when the commit is dropped (no reveal can be in flight
-yet). The second drops the commits while every member's reveal is still pending:
-those reveals now sit behind a nonce gap and can never be mined.
+commit phase is still open when the victim's commit is dropped (no reveal can be in
+flight yet). The second drops the commits while every member's reveal is still
+pending: those reveals now sit behind a nonce gap and can never be mined. The third
+drops the draw block: the new block's hash draws a new committee, which is the one
+that must commit.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -47,7 +50,8 @@ def net(nets: NetFactory) -> Net:
 def test_commit_dropped_by_reorg_is_resent_with_same_salt(net: Net) -> None:
     victim = net.agent(VICTIM).owner.address
     task_input = {"text": "a committee commits then reveals its result"}
-    task_id = net.net.create_task(net.model_ids["embedding"], task_input)
+    # the victim and the member whose worker is away (2) both hold a seat
+    task_id, others = net.post_seated(net.model_ids["embedding"], task_input, VICTIM, 2)
     (created, created_raw) = net.logs("TaskCreated", task_id)[0]
 
     # the victim saw its commit's receipt: from now on only its reconcile loop,
@@ -55,7 +59,11 @@ def test_commit_dropped_by_reorg_is_resent_with_same_salt(net: Net) -> None:
     name = f"worker{VICTIM}"
     _, offset = wait_log(
         net.log_path(name),
-        lambda e: e.get("event") == "worker.tx" and e.get("action") == "commit",
+        lambda e: (
+            e.get("event") == "worker.tx"
+            and e.get("action") == "commit"
+            and task_id in e.get("task_ids", [])
+        ),
         proc=net.workers[name],
     )
     (committed,) = net.logs("Committed", task_id, agent=victim)
@@ -68,7 +76,9 @@ def test_commit_dropped_by_reorg_is_resent_with_same_salt(net: Net) -> None:
     net.rpc("anvil_reorg", [head - block + 1, []])
     assert net.logs("Committed", task_id, agent=victim) == []
     assert net.rpc("eth_getTransactionReceipt", [old["transactionHash"]]) is None
-    assert net.net.phase(task_id) == 2  # still committing: the third member is away
+    # still committing (the third member is away), or waiting again when the dropped
+    # block also held the commit that activated the task
+    assert net.net.phase(task_id) in (1, 2)
     net.start(2)  # the third member shows up: the commit phase can end
 
     assert net.net.wait_phases([task_id], timeout=90) == {task_id: PHASE_SUCCEEDED}
@@ -82,19 +92,30 @@ def test_commit_dropped_by_reorg_is_resent_with_same_salt(net: Net) -> None:
     lines = [e.get("event") for e, _ in read_log(net.log_path(name), offset)]
     assert {"worker.reorg", "worker.commit_lost"} & set(lines)
 
-    # every worker's row matches the chain (once it has looked again)
+    assert_rows_match_chain(net, task_id)
+    assert net.logs("Slashed", task_id, contract="AgentStaking") == []
+    # the tasks posted until both were seated end too (some miss the away member)
+    net.net.wait_phases(others, timeout=120)
+
+
+def assert_rows_match_chain(net: Net, task_id: int) -> None:
+    """Every worker's row says what the chain says (once it has looked again)."""
     for index in range(3):
         row = net.settled_row(f"worker{index}", task_id)
-        member, did_commit, did_reveal, result_hash = net.member_state(task_id, index)
-        assert (member, did_commit, did_reveal) == (True, True, True)
         assert row["state"] == "finalized"
-        assert row["result_hash"] == result_hash
+        member, did_commit, did_reveal, result_hash = net.member_state(task_id, index)
+        assert bool(row["member"]) == member
         owner = net.agent(index).owner.address
+        assert json.loads(row["committee"]) == net.committee(task_id)
+        if not member:
+            assert net.logs("Committed", task_id, agent=owner) == []
+            continue
+        assert (did_commit, did_reveal) == (True, True)
+        assert row["result_hash"] == result_hash
         (commit_raw,) = [raw for _, raw in net.logs("Committed", task_id, agent=owner)]
         (reveal_raw,) = [raw for _, raw in net.logs("Revealed", task_id, agent=owner)]
         assert row["commit_tx"] == commit_raw["transactionHash"]
         assert row["reveal_tx"] == reveal_raw["transactionHash"]
-    assert net.logs("Slashed", task_id, contract="AgentStaking") == []
 
 
 def test_reorg_under_pending_reveals_still_finalizes(net: Net) -> None:
@@ -111,7 +132,7 @@ def test_reorg_under_pending_reveals_still_finalizes(net: Net) -> None:
     signer = net.agent(VICTIM).signer.address
     task_input = {"text": "hello world, hello agents"}
     offset = net.log_path(name).stat().st_size
-    task_id = net.net.create_task(net.model_ids["embedding"], task_input)
+    task_id, _ = net.post_seated(net.model_ids["embedding"], task_input, VICTIM)
     deadline = time.time() + 60
     while net.net.phase(task_id) != 3:  # every commit is mined
         assert time.time() < deadline, "the reveal phase never began"
@@ -143,3 +164,38 @@ def test_reorg_under_pending_reveals_still_finalizes(net: Net) -> None:
     assert (status, output) == (1, expected(net.packages["embedding"], as_bytes(task_input)))
     assert net.settled_row(name, task_id)["salt"] == salt
     assert net.logs("Slashed", task_id, contract="AgentStaking") == []
+
+
+def test_reorg_of_the_draw_block_seats_the_new_committee(net: Net) -> None:
+    """The draw block, the activation and every commit are dropped; the new draw block
+    seats a committee of its own, whose members (and only they) commit."""
+    if "worker2" not in net.workers:
+        net.start(2)
+        net.wait_started("worker2")
+    task_input = {"text": "the draw block is replaced"}
+    task_id = net.net.create_task(net.model_ids["embedding"], task_input)
+    deadline = time.time() + 60
+    while not net.logs("TaskActivated", task_id):
+        assert time.time() < deadline, "the task was never activated"
+        time.sleep(0.05)
+    before = net.committee(task_id)
+    draw = net.draw_block(task_id)
+    old_hash = net.rpc("eth_getBlockByNumber", [hex(draw), False])["hash"]
+    net.rpc("anvil_reorg", [net.head() - draw + 1, []])
+    assert net.rpc("eth_getBlockByNumber", [hex(draw), False])["hash"] != old_hash
+    assert net.logs("TaskActivated", task_id) == []
+    assert net.net.phase(task_id) == 1  # waiting again, with a new draw block's hash
+
+    assert net.net.wait_phases([task_id], timeout=90) == {task_id: PHASE_SUCCEEDED}
+    status, output = net.net.finalized_output(task_id)
+    assert (status, output) == (1, expected(net.packages["embedding"], as_bytes(task_input)))
+    (activated, raw) = net.logs("TaskActivated", task_id)[0]
+    assert int(raw["blockNumber"], 16) > draw
+    after = [str(a) for a in activated.args["committee"]]
+    assert after == net.committee(task_id)
+    print(f"committee before the reorg {before}, after {after}")
+    for event in ("Committed", "Revealed"):
+        agents = sorted(str(e.args["agent"]) for e, _ in net.logs(event, task_id))
+        assert agents == sorted(set(after)), event  # once each, the new members only
+    assert net.logs("Slashed", task_id, contract="AgentStaking") == []
+    assert_rows_match_chain(net, task_id)

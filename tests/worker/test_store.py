@@ -37,7 +37,8 @@ def open_store(path: Path) -> TaskStore:
 
 def test_hashes_salts_and_model_ids_are_stored_as_bytes(tmp_path: Path) -> None:
     store = open_store(tmp_path / "w.sqlite")
-    store.insert_task(7, MODEL, b"in", [], ["0xA"], 1, True, 3)
+    store.insert_task(7, MODEL, b"in", [], 1, 1, 4, 3)
+    store.set_committee(7, ["0xA"], True)
     row = store.get(7)
     assert row is not None
     output, salt = b'{"x":1}', bytes(range(32))
@@ -105,11 +106,67 @@ def test_version_0_file_is_migrated_in_place(tmp_path: Path) -> None:
     assert open_store(path).get(5) == row
 
 
+def test_version_1_file_gets_the_v2_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_V0.replace("model_id TEXT", "model_id BLOB"))
+    conn.execute(
+        "INSERT INTO worker_tasks (task_id, model_id, input, parents, committee, quorum,"
+        " member, state, created_block, seen_at)"
+        " VALUES (3, ?, x'01', '[]', '[\"0xA\"]', 1, 1, 'seen', 9, 1.5)",
+        (MODEL,),
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    store = open_store(path)
+    row = store.get(3)
+    assert row is not None
+    assert (row.model_id, row.committee, row.member, row.state) == (MODEL, ["0xA"], True, "seen")
+    assert (row.committee_size, row.draw_block, row.seated_at) == (0, 0, None)
+    store.add_poke("0xB", 3, 12)
+    assert [(p.agent, p.task_id, p.block) for p in store.pokes()] == [("0xB", 3, 12)]
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_committee_of_a_waiting_task_is_learned_and_forgotten_on_a_redraw(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "w.sqlite")
+    store.insert_task(1, MODEL, b"in", [], 2, 3, 11, 10)
+    row = store.get(1)
+    assert row is not None
+    assert (row.state, row.committee, row.member, row.draw_block) == ("waiting", [], False, 11)
+    store.set_committee(1, ["0xA", "0xB", "0xA"], True)
+    row = store.get(1)
+    assert row is not None and (row.state, row.member) == ("seen", True)
+    seated_at = row.seated_at
+    assert seated_at is not None
+    store.set_draw_block(1, 300)  # TaskRedrawn
+    row = store.get(1)
+    assert row is not None
+    assert (row.state, row.committee, row.member, row.draw_block) == ("waiting", [], False, 300)
+    store.set_committee(1, ["0xB", "0xC", "0xC"], False)
+    row = store.get(1)
+    assert row is not None and (row.state, row.seated_at) == ("observer", seated_at)
+
+
+def test_pokes_of_dropped_blocks_are_forgotten(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "w.sqlite")
+    store.add_poke("0xA", 1, 10)
+    store.add_poke("0xB", 2, 12)
+    store.add_poke("0xB", 2, 12)  # the same event delivered again
+    store.forget_after(11)
+    assert [(p.agent, p.task_id) for p in store.pokes()] == [("0xA", 1)]
+    store.forget_pokes("0xA")
+    assert store.pokes() == []
+
+
 def test_file_of_a_newer_worker_is_refused_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(StoreError, match=r"schema version 2, newer than this worker's 1") as info:
+    newer = rf"schema version {SCHEMA_VERSION + 1}, newer than this worker's {SCHEMA_VERSION}"
+    with pytest.raises(StoreError, match=newer) as info:
         open_store(path)
     assert "\n" not in str(info.value)

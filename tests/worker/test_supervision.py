@@ -13,13 +13,13 @@ import sqlite3
 import subprocess
 
 from deployments.params import Params
-from tests.worker.helpers import NetFactory, read_log
+from tests.worker.helpers import ETHER, NetFactory, read_log
 
 REFUSAL = "test: the database refuses to note a commit broadcast"
 
 
 def test_sqlite_error_in_a_send_stops_the_worker_with_the_error_logged(nets: NetFactory) -> None:
-    net = nets(Params(commit_window=30, reveal_window=30))
+    net = nets(Params(commit_window=30, reveal_window=30), stakes=(ETHER,))  # every seat its
     name = "worker0"
     proc = net.start(0, name=name)
     net.wait_started(name)  # its tables exist from now on

@@ -1,0 +1,163 @@
+"""The reconcile pass: read the chain for every open task, decide, hand the work on.
+
+Level-triggered by design. Events only tell the worker that a task exists or moved;
+what to do next is decided from the chain's current state (``taskPhase``,
+``previewCommittee``, ``memberState``, ``getTask``) and the local row, every poll
+and on every event:
+
+* waiting, draw block mined, parents finalized, our agent seated -> run the engine
+  (tasks due together form one batch), persist output and a fresh salt *before*
+  anything is sent, and commit at once (the commit activates the task); not seated
+  -> ``activate`` when the members let it wait too long (:mod:`~.seating`);
+* commit phase, seated, not committed on chain -> commit (``commitBatch`` signed by
+  our signer when several are due at once);
+* reveal phase, committed, not revealed -> reveal (``revealBatch`` likewise);
+* ready to finalize -> ``finalize`` with the winning output, or empty when the rules
+  allow it (:mod:`~.settlement`);
+* an agent seen slashed whose draw weights no longer follow its stake -> ``poke``
+  (:mod:`~.pokes`).
+
+So a worker killed at any point, or one whose commit (and the activation in it) was
+dropped by a reorg, simply does the next right thing when it looks again, with the
+same salt; and it never sends a second commit or reveal, because the chain says it
+was done. A transaction is sent only when the chain's state says it will be
+accepted; the sender's simulation is a last check, not the decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import structlog
+
+from oracles.worker.chainview import ChainReads, Head, MemberState, Phase
+from oracles.worker.inference import Inference
+from oracles.worker.pokes import Pokes
+from oracles.worker.seating import Seating, Step
+from oracles.worker.settlement import Settlement
+from oracles.worker.store import TaskRow, TaskStore
+from oracles.worker.submission import Submissions
+
+log = structlog.get_logger("agentnet.worker")
+
+
+class Reconciler:
+    """One look at every open task: read the chain, decide, hand the work on."""
+
+    def __init__(
+        self,
+        agent: str,
+        view: ChainReads,
+        store: TaskStore,
+        inference: Inference,
+        submissions: Submissions,
+        seating: Seating,
+        settlement: Settlement,
+        pokes: Pokes,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.agent = agent
+        self.view = view
+        self.store = store
+        self.inference = inference
+        self.submissions = submissions
+        self.seating = seating
+        self.settlement = settlement
+        self.pokes = pokes
+        self.clock = clock
+
+    async def reconcile_once(self) -> None:
+        """Read every open task's phase (concurrently), then act on each."""
+        held = self.submissions.held(self.clock())
+        rows = [r for r in self.store.open_tasks() if r.task_id not in held]
+        head, phases = await asyncio.gather(
+            self.view.latest(), asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
+        )
+        waiting: list[TaskRow] = []
+        active: list[tuple[TaskRow, Phase]] = []
+        for row, phase in zip(rows, phases, strict=True):
+            if phase.done:
+                self.submissions.forget(row.task_id)
+                await self.settlement.record_outcome(row, phase)
+            elif phase == Phase.WAITING:
+                waiting.append(row)
+            elif phase != Phase.UNKNOWN:
+                active.append((row, phase))
+
+        to_compute: list[TaskRow] = []
+        commits: list[TaskRow] = []
+        steps = await asyncio.gather(*(self.seating.step(r, head.number) for r in waiting))
+        for row, step in zip(waiting, steps, strict=True):
+            if step == Step.ACTIVATE:
+                self.submissions.activate(row)
+            elif step == Step.SEATED:
+                seated = self.store.get(row.task_id) or row
+                if seated.salt is None:
+                    to_compute.append(seated)
+                else:  # a waiting task has no commit: ours was dropped (with the activation)
+                    self._copy_chain_state(seated, MemberState(1, False, False, bytes(32)))
+                    commits.append(seated)
+
+        reveals = await self._active(active, head, to_compute, commits)
+        if to_compute:
+            computed = await self.inference.compute(to_compute)
+            # A task computed just now cannot have been committed (no salt existed):
+            # commit it in this pass instead of waiting for the next look.
+            commits += computed
+        if commits:
+            self.submissions.commit(commits)
+        if reveals:
+            self.submissions.reveal(reveals)
+        for agent in await self.pokes.due(self.submissions.held_pokes()):
+            self.submissions.poke(agent)
+
+    async def _active(
+        self,
+        active: list[tuple[TaskRow, Phase]],
+        head: Head,
+        to_compute: list[TaskRow],
+        commits: list[TaskRow],
+    ) -> list[TaskRow]:
+        """Commit, reveal and finalize seated tasks; the rows to reveal."""
+        # Our seats: from the chain when we may hold one (a row that says so, or one
+        # whose committee the follower has not delivered yet); else the row's committee.
+        asked = [(r, p) for r, p in active if r.member or not r.committee]
+        states = await asyncio.gather(
+            *(self.view.member_state(r.task_id, self.agent) for r, _ in asked)
+        )
+        state_of = {r.task_id: s for (r, _), s in zip(asked, states, strict=True)}
+        reveals: list[TaskRow] = []
+        for row, phase in active:
+            state = state_of.get(row.task_id)
+            if state is not None and state.member != row.member:
+                self.store.set_committee(row.task_id, row.committee, state.member)
+            if state is None or not state.member:
+                if phase == Phase.READY:
+                    await self._finalize(row, head)
+                continue
+            self._copy_chain_state(row, state)
+            if phase == Phase.COMMIT and not state.committed:
+                (to_compute if row.salt is None else commits).append(row)
+            elif phase == Phase.REVEAL and state.committed and not state.revealed:
+                if row.salt is not None:
+                    reveals.append(row)
+            elif phase == Phase.READY:
+                await self._finalize(row, head)
+        return reveals
+
+    async def _finalize(self, row: TaskRow, head: Head) -> None:
+        output = await self.settlement.finalize_output(row, head)
+        if output is not None:
+            self.submissions.finalize(row, output)
+
+    def _copy_chain_state(self, row: TaskRow, state: MemberState) -> None:
+        """Keep the local state equal to what the chain says we did."""
+        want = "revealed" if state.revealed else "committed" if state.committed else "computed"
+        if row.salt is None and want == "computed":
+            return  # nothing computed yet: the row stays seen
+        if want != row.state:
+            if want == "computed" and row.state in ("committed", "revealed"):
+                log.warning("worker.commit_lost", task_id=row.task_id, was=row.state)
+            self.store.set_state(row.task_id, want)
