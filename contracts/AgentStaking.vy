@@ -52,6 +52,7 @@ exports: (
     stake_tree.eligibleCount,
     stake_tree.leafStats,
     stake_tree.agentsForModel,
+    stake_tree.drawWeights,
     stake_tree.drawCommittee,
 )
 

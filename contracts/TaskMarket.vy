@@ -1461,7 +1461,7 @@ def _refusal(code: uint8) -> String[64]:
     """
     @notice The revert reason of an ERR_ code.
     @param code An ERR_ code.
-    @return String The reason, "market: ...".
+    @return String The reason (`market: ...`).
     """
     if code == ERR_UNKNOWN_TASK:
         return "market: unknown task"

@@ -215,6 +215,38 @@ def agentsForModel(model_id: bytes32) -> DynArray[address, constants.MAX_AGENTS_
 
 @external
 @view
+def drawWeights(
+    model_id: bytes32, epoch: uint256
+) -> (DynArray[address, constants.MAX_AGENTS_PER_MODEL], DynArray[uint256, constants.MAX_AGENTS_PER_MODEL]):
+    """
+    @dev O(n log n) reads: meant for off-chain callers, which can replay a
+         draw with them (a seat goes to the first agent whose running sum
+         of weights exceeds `keccak256(abi_encode(seed, s)) % total`).
+    @notice The agents a draw in `epoch` can seat, with their weights, in
+            leaf order.
+    @param model_id The model.
+    @param epoch The epoch of a draw block (current or previous, or later).
+    @return DynArray The agents with a weight in `epoch`.
+    @return DynArray Their weights, wei.
+    """
+    self._check_readable(epoch)
+    n: uint256 = self._leaf_count(self._model_leaves[model_id])
+    agents: DynArray[address, constants.MAX_AGENTS_PER_MODEL] = []
+    weights: DynArray[uint256, constants.MAX_AGENTS_PER_MODEL] = []
+    before: uint256 = 0
+    for i: uint256 in range(1, constants.MAX_AGENTS_PER_MODEL + 1):
+        if i > n:
+            break
+        through: uint256 = self._prefix_at(model_id, i, epoch)
+        if through > before:
+            agents.append(self._leaf_agent(self._leaves[model_id][i]))
+            weights.append(through - before)
+        before = through
+    return (agents, weights)
+
+
+@external
+@view
 def drawCommittee(
     model_id: bytes32, size: uint256, seed: bytes32, epoch: uint256
 ) -> DynArray[address, constants.MAX_COMMITTEE]:

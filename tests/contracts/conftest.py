@@ -13,6 +13,7 @@ committee (by default one whose seats are held by distinct agents).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import boa
@@ -22,6 +23,7 @@ from eth_utils import keccak
 from deployments.boa_chain import install_block_hashes, mine, to_next_epoch
 from deployments.boa_deploy import Protocol, deploy
 from deployments.params import Params
+from tests.contracts.utils import timing
 from tests.contracts.utils.draws import distinct, members_of, move_to_draw
 from tests.contracts.utils.protocol import (
     ETHER,
@@ -115,6 +117,12 @@ def agents(make_agent) -> list[AgentKeys]:
     out = [make_agent(stake=(i + 1) * ETHER) for i in range(5)]
     to_next_epoch()
     return out
+
+
+@pytest.fixture(scope="session")
+def wait_until_withdrawable(staking) -> Callable[[str], None]:
+    """wait_until_withdrawable(agent): `withdrawStake` is allowed by time and epoch."""
+    return functools.partial(timing.wait_until_withdrawable, staking)
 
 
 @pytest.fixture(scope="session")

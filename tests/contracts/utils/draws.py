@@ -38,7 +38,38 @@ def seats_of(seats: Sequence[Any]) -> dict[str, int]:
     return out
 
 
-def committee_at(staking: Any, model_id: bytes, size: int, task_id: int, draw_block: int) -> list[str]:
+def seat_random(seed: bytes, seat: int) -> int:
+    """keccak256(abi_encode(seed, seat)) as an integer."""
+    return int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, seat])), "big")
+
+
+def reference_draw(leaves: Sequence[tuple[str, int]], size: int, seed: bytes) -> list[str]:
+    """The draw in plain Python: seat s goes to the first (agent, weight) leaf whose
+    running sum exceeds ``seat_random(seed, s) % total`` (seats with replacement)."""
+    total = sum(w for _, w in leaves)
+    if total == 0:
+        return []
+    seats: list[str] = []
+    for s in range(size):
+        r = seat_random(seed, s) % total
+        acc = 0
+        for agent, weight in leaves:
+            acc += weight
+            if acc > r:
+                seats.append(agent)
+                break
+    return seats
+
+
+def draw_leaves(staking: Any, model_id: bytes, epoch: int) -> list[tuple[str, int]]:
+    """(agent, weight) of every leaf a draw in ``epoch`` reads, in leaf order."""
+    agents, weights = staking.drawWeights(model_id, epoch)
+    return [(str(a), int(w)) for a, w in zip(agents, weights, strict=True)]
+
+
+def committee_at(
+    staking: Any, model_id: bytes, size: int, task_id: int, draw_block: int
+) -> list[str]:
     """The seats a task ``task_id`` with this draw block gets (the block may lie ahead)."""
     seed = draw_seed(block_hash(draw_block), task_id)
     return [str(a) for a in staking.drawCommittee(model_id, size, seed, draw_block // EPOCH_BLOCKS)]
@@ -60,8 +91,14 @@ def move_to_draw(
     Returns those seats. The task to be created must be ``task_id`` (the next id).
     """
     start = block_number()
+    leaves: dict[int, list[tuple[str, int]]] = {}
     for k in range(SEARCH_BLOCKS):
-        seats = committee_at(staking, model_id, size, task_id, start + 1 + k)
+        draw_block = start + 1 + k
+        epoch = draw_block // EPOCH_BLOCKS
+        if epoch not in leaves:
+            leaves[epoch] = draw_leaves(staking, model_id, epoch)
+        seed = draw_seed(block_hash(draw_block), task_id)
+        seats = reference_draw(leaves[epoch], size, seed)
         if want(seats):
             mine(k)
             return seats

@@ -2,7 +2,9 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from deployments.boa_chain import mine
 from tests.contracts.unitary.helpers import ZERO_BYTES32, events
+from tests.contracts.utils.draws import members_of
 from tests.contracts.utils.protocol import commitment, new_salt
 
 
@@ -16,8 +18,8 @@ def test_owner_commits(market, task, members):
         market.commit(task, _c(task, member))
     (ev,) = events(market, "Committed")
     assert (ev.task_id, ev.agent) == (task, member)
-    assert market.memberState(task, member) == (True, True, False, ZERO_BYTES32)
-    assert market.getTask(task).committed == [False, True, False]
+    assert market.memberState(task, member) == (1, True, False, ZERO_BYTES32)
+    assert [m.committed for m in market.getTask(task).members] == [False, True, False]
     assert market.taskPhase(task) == 2
 
 
@@ -80,8 +82,53 @@ def test_reverts_unknown_task(market, agents):
 def test_reverts_for_a_waiting_task(market, create_task, agents):
     parent = create_task()
     child = create_task(parents=(parent,))
+    mine(2)
     with boa.env.prank(agents[0].owner), boa.reverts("market: task not active"):
         market.commit(child, _c(child, agents[0].owner))
+
+
+def test_reverts_before_the_draw_block_is_mined(market, create_task, agents):
+    task_id = create_task(activate=False)
+    with boa.env.prank(agents[0].owner), boa.reverts("market: task not active"):
+        market.commit(task_id, _c(task_id, agents[0].owner))
+
+
+def test_a_members_commit_seats_the_committee(market, create_task, params):
+    task_id = create_task(activate=False)
+    mine(2)
+    seats = [str(a) for a in market.previewCommittee(task_id)]
+    member = seats[0]
+    now = boa.env.timestamp
+    with boa.env.prank(member):
+        market.commit(task_id, _c(task_id, member))
+    assert [ev.task_id for ev in events(market, "TaskActivated")] == [task_id]
+    assert [(ev.task_id, ev.agent) for ev in events(market, "Committed")] == [(task_id, member)]
+    assert [str(a) for a in market.committeeOf(task_id)] == seats
+    assert market.getTask(task_id).commit_end == now + params.commit_window
+    assert market.memberState(task_id, member)[1] is True
+
+
+def test_an_outsiders_commit_seats_nothing(market, create_task, agents):
+    task_id = create_task(activate=False)
+    mine(2)
+    seated = set(members_of(market.previewCommittee(task_id)))
+    outsider = next((a.owner for a in agents if a.owner not in seated), None)
+    if outsider is None:
+        pytest.skip("every agent holds a seat in this draw")
+    with boa.env.prank(outsider), boa.reverts("market: not a committee member"):
+        market.commit(task_id, _c(task_id, outsider))
+    assert market.taskPhase(task_id) == 1
+
+
+def test_a_stale_draw_is_not_seated_by_a_commit(market, create_task):
+    task_id = create_task(activate=False)
+    mine(2)
+    member = str(market.previewCommittee(task_id)[0])
+    mine(300)
+    assert market.previewCommittee(task_id) == []
+    # Out of reach: only `activate` fixes a new draw block.
+    with boa.env.prank(member), boa.reverts("market: task not active"):
+        market.commit(task_id, _c(task_id, member))
 
 
 def test_reverts_after_finalize(market, finalize_failed_task, members):

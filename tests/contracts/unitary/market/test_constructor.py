@@ -1,10 +1,11 @@
 import boa
 import pytest
 
-from tests.contracts.unitary.helpers import BROKEN_STAKING_SOURCE, ZERO_ADDRESS
+from tests.contracts.unitary.helpers import ZERO_ADDRESS
 from tests.contracts.utils.protocol import ETHER
 
 MAX_SLASH = 100 * ETHER
+MAX_GRACE = 30 * 86_400
 
 
 def _deploy(deployer, registry, staking, **kw):
@@ -14,6 +15,7 @@ def _deploy(deployer, registry, staking, **kw):
         "reveal": 20,
         "missed": ETHER // 100,
         "wrong": ETHER // 20,
+        "grace": 60,
     }
     args.update(kw)
     return deployer.deploy(
@@ -24,6 +26,7 @@ def _deploy(deployer, registry, staking, **kw):
         args["reveal"],
         args["missed"],
         args["wrong"],
+        args["grace"],
     )
 
 
@@ -35,6 +38,15 @@ def test_parameters_and_wiring(market, registry, staking, params, owner):
     assert market.reveal_window() == params.reveal_window
     assert market.slash_missed() == params.slash_missed
     assert market.slash_wrong() == params.slash_wrong
+    assert market.grace_period() == params.grace_period
+    assert market.params_version() == 1
+    assert market.paramsAt(1) == (
+        params.commit_window,
+        params.reveal_window,
+        params.slash_missed,
+        params.slash_wrong,
+    )
+    assert market.paramsAt(2) == (0, 0, 0, 0)
     assert market.owner() == owner
     assert market.paused() is False
     assert market.treasury_balance() == 0
@@ -54,10 +66,25 @@ def test_eip712_domain(market):
 
 def test_accepts_bounds(market_deployer, registry, staking):
     m = _deploy(
-        market_deployer, registry, staking, fee=ETHER, commit=2, reveal=2, missed=0, wrong=MAX_SLASH
+        market_deployer,
+        registry,
+        staking,
+        fee=ETHER,
+        commit=2,
+        reveal=2,
+        missed=0,
+        wrong=MAX_SLASH,
+        grace=2,
     )
+    assert [type(ev).__name__ for ev in m.get_logs()][-4:] == [
+        "MinFeeSet",
+        "ParamsVersionAdded",
+        "WindowsSet",
+        "SlashAmountsSet",
+    ]
     assert (m.min_fee_per_agent(), m.commit_window(), m.reveal_window()) == (ETHER, 2, 2)
-    assert (m.slash_missed(), m.slash_wrong()) == (0, MAX_SLASH)
+    assert (m.slash_missed(), m.slash_wrong(), m.grace_period()) == (0, MAX_SLASH, 2)
+    assert _deploy(market_deployer, registry, staking, grace=MAX_GRACE).grace_period() == MAX_GRACE
 
 
 def test_reverts_zero_registry(market_deployer, staking):
@@ -71,33 +98,23 @@ def test_reverts_zero_staking(market_deployer, registry):
 
 
 def test_reverts_min_fee_out_of_bounds(market_deployer, registry, staking):
-    with boa.reverts("market: min fee out of bounds"):
+    with boa.reverts("market_params: min fee out of bounds"):
         _deploy(market_deployer, registry, staking, fee=ETHER + 1)
 
 
-@pytest.mark.parametrize(
-    ("commit", "reveal", "reason"),
-    [
-        (1, 20, "market: commit window out of bounds"),
-        (20, 1, "market: reveal window out of bounds"),
-        (1_800, 1_800, "market: windows exceed the unbonding period"),
-    ],
-)
-def test_reverts_bad_windows(market_deployer, registry, staking, commit, reveal, reason):
-    with boa.reverts(reason):
+@pytest.mark.parametrize(("commit", "reveal"), [(1, 20), (20, 1), (1_800, 1_800)])
+def test_reverts_bad_windows(market_deployer, registry, staking, commit, reveal):
+    with boa.reverts("market_params: windows out of bounds"):
         _deploy(market_deployer, registry, staking, commit=commit, reveal=reveal)
 
 
 @pytest.mark.parametrize(("missed", "wrong"), [(MAX_SLASH + 1, 0), (0, MAX_SLASH + 1)])
 def test_reverts_slash_out_of_bounds(market_deployer, registry, staking, missed, wrong):
-    with boa.reverts("market: slash amount out of bounds"):
+    with boa.reverts("market_params: slash amount out of bounds"):
         _deploy(market_deployer, registry, staking, missed=missed, wrong=wrong)
 
 
-def test_a_short_draw_is_caught(market_deployer, registry, model_id, requester):
-    # The market checks what the staking contract hands back; only a broken
-    # staking contract can return fewer members than asked.
-    broken = boa.loads(BROKEN_STAKING_SOURCE)
-    m = _deploy(market_deployer, registry, broken)
-    with boa.env.prank(requester), boa.reverts("market: committee draw failed"):
-        m.createTask(model_id, b"{}", 1, 1, [], value=10**14)
+@pytest.mark.parametrize("grace", [0, 1, MAX_GRACE + 1])
+def test_reverts_grace_period_out_of_bounds(market_deployer, registry, staking, grace):
+    with boa.reverts("market_params: grace period out of bounds"):
+        _deploy(market_deployer, registry, staking, grace=grace)

@@ -2,16 +2,15 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from deployments.boa_chain import block_number, mine, to_next_epoch
 from tests.contracts.unitary.helpers import events
-from tests.contracts.utils.protocol import ETHER
 
 INPUT = b'{"text":"hello"}'
 MAX_FEE = 2**80 - 1
 
 
-def test_creates_a_task_with_a_drawn_committee(market, model_id, requester, params, agents):
+def test_creates_a_task_that_draws_from_the_next_block(market, model_id, requester, params, agents):
     fee = 5 * params.min_fee_per_agent
-    now = boa.env.timestamp
     with boa.env.prank(requester):
         task_id = market.createTask(model_id, INPUT, 3, 2, [], value=fee)
     (ev,) = events(market, "TaskCreated")
@@ -20,34 +19,32 @@ def test_creates_a_task_with_a_drawn_committee(market, model_id, requester, para
     assert ev.requester == requester
     assert ev.model_id == model_id
     assert ev.fee == fee
-    assert ev.quorum == 2
+    assert (ev.committee_size, ev.quorum) == (3, 2)
     assert ev.input == INPUT
     assert ev.parents == []
-    committee = [str(a) for a in ev.committee]
-    assert len(set(committee)) == 3
-    assert set(committee) <= {a.owner for a in agents}
+    assert ev.draw_block == block_number() + 1
 
     t = market.getTask(task_id)
     assert t.requester == requester
     assert t.model_id == model_id
     assert t.fee == fee
-    assert [str(a) for a in t.committee] == committee
-    assert t.quorum == 2
+    assert (t.committee_size, t.quorum) == (3, 2)
     assert t.parents == []
-    assert t.start == now
-    assert t.commit_end == now + params.commit_window
-    assert t.reveal_end == now + params.commit_window + params.reveal_window
-    assert t.committed == [False] * 3
-    assert t.revealed == [False] * 3
-    assert t.result_hashes == [b"\x00" * 32] * 3
-    assert t.phase == 2
+    assert t.draw_block == block_number() + 1
+    assert t.params_version == 1
+    assert (t.commit_window, t.reveal_window) == (params.commit_window, params.reveal_window)
+    assert (t.slash_missed, t.slash_wrong) == (params.slash_missed, params.slash_wrong)
+    assert t.members == []
+    assert (t.start, t.commit_end, t.reveal_end) == (0, 0, 0)
+    assert t.phase == 1
     assert t.result_hash == b"\x00" * 32
+    assert market.committeeOf(task_id) == []
 
     assert market.task_count() == 1
     assert market.escrowed() == fee
     assert boa.env.get_balance(market.address) == fee
-    for m in committee:
-        assert market.openTasks(m) == 1
+    # Nobody is seated yet, so nobody's stake is locked by it.
+    assert all(market.openTasks(a.owner) == 0 for a in agents)
 
 
 def test_ids_start_at_one_and_count_up(create_task, market):
@@ -75,7 +72,7 @@ def test_ids_start_at_one_and_count_up(create_task, market):
 )
 def test_quorum_must_be_a_majority(create_task, market, size, quorum, ok):
     if ok:
-        task_id = create_task(size=size, quorum=quorum)
+        task_id = create_task(size=size, quorum=quorum, distinct_seats=False)
         assert market.getTask(task_id).quorum == quorum
         assert len(market.committeeOf(task_id)) == size
     else:
@@ -92,8 +89,11 @@ def test_reverts_committee_size_out_of_range(create_task, size):
 def test_largest_committee(create_task, market, make_agent):
     for _ in range(11):
         make_agent()
-    task_id = create_task(size=16, quorum=9)
-    assert len(set(market.committeeOf(task_id))) == 16
+    to_next_epoch()
+    task_id = create_task(size=16, quorum=9, distinct_seats=False)
+    seats = market.committeeOf(task_id)
+    assert len(seats) == 16
+    assert sum(m.seats for m in market.getTask(task_id).members) == 16
 
 
 def test_fee_at_minimum_and_one_wei_below(create_task, market, params):
@@ -119,7 +119,7 @@ def test_reverts_empty_input(create_task):
 
 def test_largest_input_is_logged_whole(create_task, market):
     data = b"x" * 4_096
-    create_task(input=data)
+    create_task(input=data, activate=False)
     assert events(market, "TaskCreated")[0].input == data
 
 
@@ -135,14 +135,27 @@ def test_reverts_deprecated_model(create_task, registry, model_id, publisher):
         create_task()
 
 
-def test_reverts_not_enough_eligible_agents(create_task, staking, agents, other_model_id):
-    with boa.reverts("market: not enough eligible agents"):
+def test_one_eligible_agent_is_enough_for_any_size(create_task, market, make_agent, other_model_id):
+    with boa.reverts("market: no eligible agent"):
         create_task(size=5, quorum=3, model=other_model_id)
-    create_task(size=5, quorum=3)
-    with boa.env.prank(agents[0].owner):
-        staking.requestUnstake(ETHER)
-    with boa.reverts("market: not enough eligible agents"):
-        create_task(size=5, quorum=3)
+    lone = make_agent(models=[other_model_id])
+    with boa.reverts("market: no eligible agent"):  # its weight counts from the next epoch
+        create_task(size=5, quorum=3, model=other_model_id)
+    to_next_epoch()
+    task_id = create_task(size=5, quorum=3, model=other_model_id, distinct_seats=False)
+    assert [str(a) for a in market.committeeOf(task_id)] == [lone.owner] * 5
+
+
+def test_eligibility_follows_the_draw_blocks_epoch(create_task, market, make_agent, other_model_id):
+    """Weights count from the epoch after their change: a task created in an epoch's
+    last block draws in the next epoch, where a weight set just before counts."""
+    make_agent(models=[other_model_id])
+    mine(254 - block_number() % 256)
+    with boa.reverts("market: no eligible agent"):
+        create_task(model=other_model_id, activate=False)
+    mine(1)  # the epoch's last block: the draw block starts the next epoch
+    task_id = create_task(model=other_model_id, activate=False)
+    assert market.getTask(task_id).draw_block % 256 == 0
 
 
 def test_task_with_parents_waits(create_task, market, agents):
@@ -150,22 +163,19 @@ def test_task_with_parents_waits(create_task, market, agents):
     second = create_task()
     child = create_task(size=5, quorum=3, parents=(first, second))
     (ev,) = events(market, "TaskCreated")
-    assert ev.committee == []
     assert ev.parents == [first, second]
+    assert ev.draw_block == block_number() + 1
     t = market.getTask(child)
     assert t.phase == 1
     assert t.parents == [first, second]
-    assert t.committee == []
+    assert t.members == []
     assert (t.start, t.commit_end, t.reveal_end) == (0, 0, 0)
     assert market.committeeOf(child) == []
-    # Nobody is seated yet, so nobody's stake is locked by it.
-    assert sum(market.openTasks(a.owner) for a in agents) == 6
-
-
-def test_waiting_task_needs_no_eligible_agents_yet(create_task, market, other_model_id):
-    parent = create_task()
-    child = create_task(size=5, quorum=3, parents=(parent,), model=other_model_id)
-    assert market.taskPhase(child) == 1
+    seated = sum(market.openTasks(a.owner) for a in agents)
+    mine(2)
+    with boa.reverts("market: parents not finalized"):
+        market.activate(child)
+    assert sum(market.openTasks(a.owner) for a in agents) == seated
 
 
 def test_eight_parents_is_the_limit(create_task, market):

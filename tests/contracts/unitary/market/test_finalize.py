@@ -147,8 +147,8 @@ def test_nobody_revealed(market, staking, create_task, members, travel_to, reque
     assert all(market.reputation(m) == (0, 0, 1) for m in members(task_id))
 
 
-def test_slash_is_capped_at_the_stake(
-    market, staking, owner, create_task, members, play, make_agent, agents
+def test_slash_is_capped_at_the_stake_and_poke_drops_the_weight(
+    market, staking, owner, create_task, members, play, model_id
 ):
     with boa.env.prank(owner):
         market.setSlashAmounts(100 * ETHER, 100 * ETHER)
@@ -162,11 +162,14 @@ def test_slash_is_capped_at_the_stake(
     (ev,) = events(market, "Slashed")
     assert ev.amount == stake
     assert staking.stakeOf(silent) == 0
-    assert staking.weightOf(silent, market.getTask(task_id).model_id) == 0
     assert staking.treasury_balance() == treasury + stake
+    # The slash leaves the tree alone; anyone brings the weight in line.
+    assert staking.weightOf(silent, model_id) == stake
+    staking.poke(silent)
+    assert staking.weightOf(silent, model_id) == 0
 
 
-def test_zero_slash_amounts_take_nothing(market, staking, owner, create_task, members, play):
+def test_zero_slash_amounts_call_no_slash(market, staking, owner, create_task, members, play):
     with boa.env.prank(owner):
         market.setSlashAmounts(0, 0)
     task_id = create_task(size=3, quorum=2)
@@ -174,9 +177,118 @@ def test_zero_slash_amounts_take_nothing(market, staking, owner, create_task, me
     stake = staking.stakeOf(silent)
     play(task_id, {a: DEFAULT_OUTPUT, b: DEFAULT_OUTPUT, silent: None})
     market.finalize(task_id, DEFAULT_OUTPUT)
-    assert events(market, "Slashed")[0].amount == 0
+    assert events(market, "Slashed") == []
     assert staking.stakeOf(silent) == stake
     assert market.reputation(silent) == (0, 0, 1)
+    assert market.openTasks(silent) == 0
+
+
+def test_votes_count_per_seat(market, staking, create_task, agents, play, params, requester):
+    """A member holding two of three seats is a quorum alone: paid and slashed per seat."""
+    heavy, light = agents[4].owner, agents[3].owner
+    fee = 3 * 10**15 + 1
+    task_id = create_task(size=3, quorum=2, fee=fee, seats=[heavy, light, heavy])
+    assert market.memberState(task_id, heavy)[0] == 2
+    assert market.memberState(task_id, light)[0] == 1
+    assert market.openTasks(heavy) == 1
+    stake = staking.stakeOf(light)
+    play(task_id, {heavy: DEFAULT_OUTPUT, light: OTHER_OUTPUT})
+    market.finalize(task_id, DEFAULT_OUTPUT)
+    (ev,) = events(market, "Slashed")
+    assert (ev.agent, ev.amount, ev.reason) == (light, params.slash_wrong, WRONG)
+    assert market.claimable(heavy) == 2 * (fee // 2)
+    assert market.treasury_balance() == fee - 2 * (fee // 2)
+    assert market.reputation(heavy) == (1, 0, 0)
+    assert market.reputation(light) == (0, 1, 0)
+    assert staking.stakeOf(light) == stake - params.slash_wrong
+    assert market.claimable(requester) == 0
+
+
+def test_two_seats_missed_are_slashed_twice(market, staking, create_task, agents, play, params):
+    heavy, light = agents[4].owner, agents[3].owner
+    task_id = create_task(size=3, quorum=1 + 1, seats=[heavy, light, heavy])
+    stake = staking.stakeOf(heavy)
+    play(task_id, {heavy: None, light: DEFAULT_OUTPUT})
+    market.finalize(task_id, b"")
+    (ev,) = events(market, "Slashed")
+    assert market.taskPhase(task_id) == 6  # one seat of three: no quorum
+    assert (ev.agent, ev.amount, ev.reason) == (heavy, 2 * params.slash_missed, MISSED)
+    assert staking.stakeOf(heavy) == stake - 2 * params.slash_missed
+    assert market.reputation(heavy) == (0, 0, 1)  # one task, whatever the seats
+
+
+def test_empty_output_can_be_the_accepted_result(market, create_task, members, play):
+    task_id = create_task(size=3, quorum=2)
+    play(task_id, dict.fromkeys(members(task_id), b""))
+    market.finalize(task_id, b"")
+    assert market.taskResult(task_id) == (5, keccak(b""))
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_a_quorum_nobody_backs_fails_after_the_grace_period(
+    market, staking, create_task, members, play, travel_to, requester, params, offset
+):
+    """The quorum revealed a hash whose output nobody supplies (unknown, or over
+    8,192 bytes): from reveal_end + grace_period, finalize(b"") fails the task."""
+    fee = 10**16
+    task_id = create_task(size=5, quorum=3, fee=fee)
+    a, b, c, other, silent = members(task_id)
+    unknown = b"an output nobody will ever show"
+    play(task_id, {a: unknown, b: unknown, c: unknown, other: OTHER_OUTPUT, silent: None})
+    t = market.getTask(task_id)
+    assert t.reveal_end + market.grace_period() == t.reveal_end + params.grace_period
+    travel_to(t.reveal_end + params.grace_period + offset)
+    if offset < 0:
+        with boa.reverts("market: output does not match the accepted result"):
+            market.finalize(task_id, b"")
+        return
+    with boa.reverts("market: output does not match the accepted result"):
+        market.finalize(task_id, OTHER_OUTPUT)  # only an empty output, after the grace period
+    stakes = {m: staking.stakeOf(m) for m in members(task_id)}
+    refund = market.claimable(requester)
+    market.finalize(task_id, b"")
+    (fin,) = events(market, "TaskFinalized")
+    assert (fin.status, fin.result_hash, fin.output) == (2, ZERO_BYTES32, b"")
+    slashed = {(ev.agent, ev.amount, ev.reason) for ev in events(market, "Slashed")}
+    assert slashed == {
+        (a, params.slash_wrong, WRONG),
+        (b, params.slash_wrong, WRONG),
+        (c, params.slash_wrong, WRONG),
+        (silent, params.slash_missed, MISSED),
+    }
+    assert staking.stakeOf(other) == stakes[other]
+    assert market.reputation(other) == (0, 0, 0)
+    assert market.reputation(a) == (0, 1, 0)
+    assert market.claimable(requester) == refund + fee
+    assert market.escrowed() == 0
+    assert market.taskResult(task_id) == (6, ZERO_BYTES32)
+    assert all(market.openTasks(m) == 0 for m in members(task_id))
+
+
+def test_the_output_still_wins_after_the_grace_period(
+    market, create_task, members, play, travel_to, params
+):
+    task_id = create_task(size=3, quorum=2)
+    play(task_id, dict.fromkeys(members(task_id), DEFAULT_OUTPUT))
+    travel_to(market.getTask(task_id).reveal_end + 10 * params.grace_period)
+    market.finalize(task_id, DEFAULT_OUTPUT)
+    assert market.taskResult(task_id) == (5, H)
+
+
+def test_slashes_and_windows_are_the_tasks_own(
+    market, staking, owner, create_task, members, play, params
+):
+    task_id = create_task(size=3, quorum=2)
+    t = market.getTask(task_id)
+    with boa.env.prank(owner):
+        market.setSlashAmounts(7 * params.slash_missed, 7 * params.slash_wrong)
+        market.setWindows(300, 400)
+    assert market.getTask(task_id) == t
+    a, b, silent = members(task_id)
+    stake = staking.stakeOf(silent)
+    play(task_id, {a: DEFAULT_OUTPUT, b: DEFAULT_OUTPUT, silent: None})
+    market.finalize(task_id, DEFAULT_OUTPUT)
+    assert staking.stakeOf(silent) == stake - params.slash_missed
 
 
 def test_reverts_when_output_does_not_match(market, create_task, members, play):
@@ -238,9 +350,11 @@ def test_reverts_unknown_task(market):
 
 def test_reverts_for_a_waiting_task(market, create_task):
     child = create_task(parents=(create_task(),))
+    waiting = create_task(activate=False)
     boa.env.time_travel(seconds=10_000)
-    with boa.reverts("market: task not active"):
-        market.finalize(child, b"")
+    for task_id in (child, waiting):
+        with boa.reverts("market: task not active"):
+            market.finalize(task_id, b"")
 
 
 def test_anyone_finalizes_even_while_paused(market, owner, stranger, create_task, members, play):

@@ -23,10 +23,10 @@ def test_owner_reveals(market, task, committed, travel_to):
         market.reveal(task, H, salt)
     (ev,) = events(market, "Revealed")
     assert (ev.task_id, ev.agent, ev.result_hash) == (task, member, H)
-    assert market.memberState(task, member) == (True, True, True, H)
+    assert market.memberState(task, member) == (1, True, True, H)
     t = market.getTask(task)
-    assert t.revealed == [True, False, False]
-    assert t.result_hashes[0] == H
+    assert [m.revealed for m in t.members] == [True, False, False]
+    assert t.members[0].result_hash == H
     assert t.phase == 3
 
 
@@ -155,4 +155,4 @@ def test_signer_commits_and_owner_reveals(market, task, members, by_owner, commi
     salts = {m: commit_as(task, m) for m in members(task)[1:]}
     salts[member.owner] = commit_as(task, member.owner, sender=member.signer.address)
     reveal_as(task, member.owner, salts[member.owner])
-    assert market.memberState(task, member.owner) == (True, True, True, H)
+    assert market.memberState(task, member.owner) == (1, True, True, H)

@@ -11,10 +11,11 @@ def test_min_fee_within_bounds(market, owner, value):
         market.setMinFeePerAgent(value)
     assert events(market, "MinFeeSet")[0].min_fee_per_agent == value
     assert market.min_fee_per_agent() == value
+    assert market.params_version() == 1  # checked at creation only: not versioned
 
 
 def test_min_fee_out_of_bounds(market, owner):
-    with boa.env.prank(owner), boa.reverts("market: min fee out of bounds"):
+    with boa.env.prank(owner), boa.reverts("market_params: min fee out of bounds"):
         market.setMinFeePerAgent(ETHER + 1)
 
 

@@ -1,12 +1,10 @@
 import boa
 import pytest
-from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak
 
-from oracles import protocol
+from deployments.boa_chain import mine
 from tests.contracts.conftest import DEFAULT_OUTPUT
 from tests.contracts.unitary.helpers import ZERO_BYTES32
-from tests.contracts.utils.protocol import commitment, new_salt
 
 H = keccak(DEFAULT_OUTPUT)
 
@@ -33,6 +31,9 @@ def test_task_phase_walks_through_all_seven(
     market.finalize(parent, DEFAULT_OUTPUT)
     assert market.taskPhase(parent) == 5  # succeeded
     assert market.taskPhase(finalize_failed_task()) == 6  # failed
+    waiting = create_task(activate=False)
+    assert market.taskPhase(waiting) == 1  # waiting for its draw block
+    mine(2)
     market.activate(child)
     assert market.taskPhase(child) == 2
 
@@ -42,7 +43,8 @@ def test_views_of_unknown_tasks_do_not_revert(market, stranger, task_id):
     assert market.taskPhase(task_id) == 0
     assert market.taskResult(task_id) == (0, ZERO_BYTES32)
     assert market.committeeOf(task_id) == []
-    assert market.memberState(task_id, stranger) == (False, False, False, ZERO_BYTES32)
+    assert market.previewCommittee(task_id) == []
+    assert market.memberState(task_id, stranger) == (0, False, False, ZERO_BYTES32)
     with boa.reverts("market: unknown task"):
         market.getTask(task_id)
 
@@ -55,25 +57,46 @@ def test_account_views_of_strangers_are_zero(market, stranger):
 
 def test_member_state(market, task, members, outsiders, commit_as, reveal_as):
     committee = members(task)
-    assert market.memberState(task, committee[0]) == (True, False, False, ZERO_BYTES32)
-    assert market.memberState(task, outsiders(task)[0].owner) == (
-        False,
-        False,
-        False,
-        ZERO_BYTES32,
-    )
+    assert market.memberState(task, committee[0]) == (1, False, False, ZERO_BYTES32)
+    assert market.memberState(task, outsiders(task)[0].owner) == (0, False, False, ZERO_BYTES32)
     salts = {m: commit_as(task, m) for m in committee}
-    assert market.memberState(task, committee[0]) == (True, True, False, ZERO_BYTES32)
+    assert market.memberState(task, committee[0]) == (1, True, False, ZERO_BYTES32)
     reveal_as(task, committee[0], salts[committee[0]])
-    assert market.memberState(task, committee[0]) == (True, True, True, H)
+    assert market.memberState(task, committee[0]) == (1, True, True, H)
     # A committed but unrevealed member shows no hash (its commitment stays private).
     assert market.memberState(task, committee[1])[3] == ZERO_BYTES32
-    assert market.getTask(task).result_hashes == [H, ZERO_BYTES32, ZERO_BYTES32]
+    assert [m.result_hash for m in market.getTask(task).members] == [H, ZERO_BYTES32, ZERO_BYTES32]
+
+
+def test_members_with_several_seats(market, create_task, agents):
+    heavy, light = agents[4].owner, agents[2].owner
+    task_id = create_task(size=5, quorum=3, seats=[light, heavy, heavy, light, heavy])
+    assert [str(a) for a in market.committeeOf(task_id)] == [light, heavy, heavy, light, heavy]
+    t = market.getTask(task_id)
+    assert [(str(m.agent), m.seats) for m in t.members] == [(light, 2), (heavy, 3)]
+    assert market.memberState(task_id, heavy)[0] == 3
+    assert market.openTasks(heavy) == 1
 
 
 def test_member_state_of_a_waiting_task(market, create_task, agents):
     child = create_task(parents=(create_task(),))
-    assert market.memberState(child, agents[0].owner) == (False, False, False, ZERO_BYTES32)
+    assert market.memberState(child, agents[0].owner) == (0, False, False, ZERO_BYTES32)
+
+
+def test_preview_follows_the_task(market, create_task, members, play, finalize_failed_task):
+    task_id = create_task(activate=False)
+    assert market.previewCommittee(task_id) == []  # draw block not mined
+    mine(2)
+    preview = market.previewCommittee(task_id)
+    assert len(preview) == 3
+    market.activate(task_id)
+    assert market.previewCommittee(task_id) == market.committeeOf(task_id) == preview
+    play(task_id, dict.fromkeys(members(task_id), DEFAULT_OUTPUT))
+    market.finalize(task_id, DEFAULT_OUTPUT)
+    assert market.previewCommittee(task_id) == preview
+    child = create_task(parents=(finalize_failed_task(),))
+    market.activate(child)  # failed at activation: never seated
+    assert market.previewCommittee(child) == []
 
 
 def test_task_count_and_escrow(market, create_task, finalize_succeeded_task):
@@ -86,34 +109,15 @@ def test_task_count_and_escrow(market, create_task, finalize_succeeded_task):
     assert market.escrowed() == 3 * 10**15
 
 
-def test_commitment_for_matches_the_worker(market, agents):
-    salt = new_salt()
-    agent = agents[0].owner
-    assert market.commitmentFor(7, agent, H, salt) == commitment(7, agent, H, salt)
-
-
-def test_digests_match_eip712_typed_data(market, agents):
-    chain_id = boa.env.evm.patch.chain_id
-    agent = agents[0].owner
-    c, salt = keccak(b"c"), new_salt()
-    commit_msg = protocol.typed_commit(chain_id, str(market.address), 3, agent, c)
-    reveal_msg = protocol.typed_reveal(chain_id, str(market.address), 3, agent, H, salt)
-    assert market.commitDigest(3, agent, c) == _hash_eip191_message(
-        encode_typed_data(full_message=commit_msg)
-    )
-    assert market.revealDigest(3, agent, H, salt) == _hash_eip191_message(
-        encode_typed_data(full_message=reveal_msg)
-    )
-
-
-def test_get_task_of_a_finalized_task(market, finalize_succeeded_task, members, requester):
+def test_get_task_of_a_finalized_task(market, finalize_succeeded_task, members, requester, params):
     task_id = finalize_succeeded_task(fee=10**15)
     t = market.getTask(task_id)
     assert t.requester == requester
     assert t.fee == 10**15
     assert t.phase == 5
     assert t.result_hash == H
-    assert t.committed == [True] * 3
-    assert t.revealed == [True] * 3
-    assert t.result_hashes == [H] * 3
-    assert [str(a) for a in t.committee] == members(task_id)
+    assert [(str(m.agent), m.seats, m.committed, m.revealed, m.result_hash) for m in t.members] == [
+        (m, 1, True, True, H) for m in members(task_id)
+    ]
+    assert t.reveal_end > t.commit_end >= t.start > 0
+    assert t.draw_block < t.start  # a block number, not a time

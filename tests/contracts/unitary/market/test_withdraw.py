@@ -10,7 +10,7 @@ def test_member_withdraws_its_reward(market, finalize_succeeded_task, members):
     with boa.env.prank(m):
         market.withdraw()
     (ev,) = events(market, "Withdrawn")
-    assert (ev.account, ev.amount) == (m, 10**15)
+    assert (ev.account, ev.receiver, ev.amount) == (m, m, 10**15)
     assert boa.env.get_balance(m) == balance + 10**15
     assert market.claimable(m) == 0
     with boa.env.prank(m), boa.reverts("market: nothing to withdraw"):
@@ -47,7 +47,7 @@ def test_withdraw_to_another_address(market, finalize_failed_task, requester, st
     with boa.env.prank(requester):
         market.withdrawTo(stranger)
     (ev,) = events(market, "Withdrawn")
-    assert (ev.account, ev.amount) == (requester, fee)
+    assert (ev.account, ev.receiver, ev.amount) == (requester, stranger, fee)
     assert boa.env.get_balance(stranger) == before + fee
     assert market.claimable(requester) == 0
 

@@ -3,6 +3,7 @@ import pytest
 from eth_account import Account
 
 from tests.contracts.unitary.helpers import events
+from tests.contracts.utils.timing import wait_until_withdrawable
 
 
 def test_owner_pauses_and_unpauses(staking, owner):
@@ -50,7 +51,8 @@ def test_exits_stay_open_while_paused(staking, owner, agents, params):
         staking.setSigner(Account.create().address)
     with boa.env.prank(b):
         staking.deregister()
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(staking, a)
+    wait_until_withdrawable(staking, b)
     with boa.env.prank(a):
         staking.withdrawStake()
     with boa.env.prank(b):

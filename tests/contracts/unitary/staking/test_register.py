@@ -3,9 +3,11 @@ import pytest
 from eth_utils import keccak
 
 from tests.contracts.unitary.helpers import ZERO_ADDRESS, event_names, events
+from tests.contracts.utils import storage
 from tests.contracts.utils.protocol import ETHER, new_agent
+from tests.contracts.utils.storage import model_leaves_slot
 
-MAX_STAKE = 2**96 - 1
+MAX_STAKE = 2**88 - 1
 ENDPOINT = "https://agent.example/health"
 
 
@@ -160,25 +162,21 @@ def test_reverts_when_paused(staking, owner, model_id):
         _register(staking, new_agent(), [model_id])
 
 
-def _model_stats_slot(staking, model_id: bytes) -> int:
-    base = staking.compiler_data.storage_layout["storage_layout"]["_model_stats"]["slot"]
-    return int.from_bytes(keccak(base.to_bytes(32, "big") + model_id), "big")
-
-
 def test_reverts_when_the_model_tree_is_full(staking, registry):
-    # Registering 2,048 agents takes ~25 s, so the leaf counter is set in storage
+    # Registering 2,048 agents takes long, so the leaf counter is set in storage
     # instead (layout read from the compiler): the next new agent finds no leaf.
     mid = keccak(b"a crowded model")
     registry.registerModel(mid, 0, "ipfs://m")
     first = new_agent()
     _register(staking, first, [mid])
-    slot = _model_stats_slot(staking, mid)
-    stats = boa.env.evm.get_storage(staking.address, slot)
-    assert stats & (2**32 - 1) == 1  # one leaf: the slot is the right one
-    boa.env.evm.set_storage(staking.address, slot, stats - 1 + 2_048)
+    slot = model_leaves_slot(staking, mid)
+    word = storage.read(staking, slot)
+    assert word & (2**16 - 1) == 1  # one leaf: the slot is the right one
+    storage.write(staking, slot, word - 1 + 2_048)
     assert staking.eligibleCount(mid) == 1
+    assert staking.leafStats(mid) == (2_048, 1, 0)
 
-    with boa.reverts("staking: model has too many agents"):
+    with boa.reverts("stake_tree: model has too many agents"):
         _register(staking, new_agent(), [mid])
     # An agent that already holds a leaf keeps it.
     with boa.env.prank(first.owner):

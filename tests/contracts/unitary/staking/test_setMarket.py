@@ -2,6 +2,7 @@ import boa
 
 from tests.contracts.unitary.helpers import ZERO_ADDRESS, events
 from tests.contracts.utils.protocol import ETHER, new_agent
+from tests.contracts.utils.timing import wait_until_withdrawable
 
 
 def test_owner_wires_the_market_once(bare_staking, owner, stranger, publisher):
@@ -39,7 +40,7 @@ def test_without_a_market_nothing_is_locked(bare_staking, model_id, owner, param
         bare_staking.requestUnstake(ETHER // 2)
     assert bare_staking.reputation(agent.owner) == (0, 0, 0)
     assert bare_staking.agentInfo(agent.owner).missed == 0
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(bare_staking, agent.owner)
     with boa.env.prank(agent.owner):
         bare_staking.withdrawStake()
     assert bare_staking.stakeOf(agent.owner) == ETHER // 2

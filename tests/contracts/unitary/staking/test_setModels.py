@@ -25,13 +25,19 @@ def test_moves_weight_between_models(staking, model_id, other_model_id, agents):
     assert agent not in [str(a) for a in staking.agentsForModel(model_id)]
 
 
-def test_coming_back_reuses_the_same_leaf(staking, model_id, other_model_id, agents):
+def test_coming_back_takes_a_leaf_again(staking, model_id, other_model_id, agents):
+    """Leaving a model frees the agent's leaf; coming back takes the oldest freed
+    leaf that no readable epoch still sees, else a new one."""
     agent = agents[1].owner
-    order = [str(a) for a in staking.agentsForModel(model_id)]
+    leaves = staking.leafStats(model_id)[0]
     with boa.env.prank(agent):
         staking.setModels([other_model_id])
+    assert staking.leafStats(model_id) == (leaves, 4, 1)
+    with boa.env.prank(agent):
         staking.setModels([other_model_id, model_id])
-    assert [str(a) for a in staking.agentsForModel(model_id)] == order
+    (changed,) = [ev for ev in events(staking, "WeightChanged") if ev.model_id == model_id]
+    assert changed.leaf == leaves + 1  # its old leaf is two epochs from reuse
+    assert staking.leafStats(model_id) == (leaves + 1, 5, 1)
     assert staking.weightOf(agent, model_id) == staking.stakeOf(agent)
 
 

@@ -24,6 +24,9 @@ def test_takes_stake_into_the_treasury(lone_staking, fake_market, lone_agent, mo
     assert lone_staking.stakeOf(agent) == ETHER - ETHER // 10
     assert lone_staking.treasury_balance() == ETHER // 10
     assert lone_staking.total_staked() == ETHER - ETHER // 10
+    # The tree is left alone until someone pokes the agent.
+    assert lone_staking.weightOf(agent, model_id) == ETHER
+    lone_staking.poke(agent)
     assert lone_staking.weightOf(agent, model_id) == ETHER - ETHER // 10
     # The slashed ETH is still held, now owed to the treasury.
     assert boa.env.get_balance(lone_staking.address) == (
@@ -38,6 +41,7 @@ def test_capped_at_the_stake(lone_staking, fake_market, lone_agent, model_id):
     assert events(lone_staking, "Slashed")[0].amount == ETHER
     assert lone_staking.stakeOf(agent) == 0
     assert lone_staking.treasury_balance() == ETHER
+    lone_staking.poke(agent)
     assert lone_staking.weightOf(agent, model_id) == 0
     assert lone_staking.eligibleCount(model_id) == 0
     # Nothing left: a second slash takes nothing.
@@ -62,6 +66,7 @@ def test_pending_unstake_below_the_remaining_stake_is_kept(
         lone_staking.requestUnstake(ETHER // 4)
     _slash(lone_staking, fake_market, agent, ETHER // 2)
     assert lone_staking.pendingUnstakeOf(agent) == ETHER // 4
+    lone_staking.poke(agent)
     assert lone_staking.weightOf(agent, model_id) == ETHER // 4
 
 
@@ -70,8 +75,10 @@ def test_falling_below_min_stake_leaves_the_draw(
 ):
     agent = lone_agent.owner
     _slash(lone_staking, fake_market, agent, ETHER - params.min_stake)
+    lone_staking.poke(agent)
     assert lone_staking.weightOf(agent, model_id) == params.min_stake
     _slash(lone_staking, fake_market, agent, 1)
+    lone_staking.poke(agent)
     assert lone_staking.weightOf(agent, model_id) == 0
     assert lone_staking.agentsForModel(model_id) == []
 

@@ -1,6 +1,7 @@
 import boa
 import pytest
 
+from deployments.boa_chain import EPOCH_BLOCKS, block_number, mine
 from tests.contracts.conftest import DEFAULT_OUTPUT
 from tests.contracts.unitary.helpers import CONTRACT_AGENT_SOURCE, ZERO_ADDRESS, events
 from tests.contracts.utils.protocol import ETHER
@@ -13,7 +14,9 @@ def _request(staking, agent, amount):
 
 
 @pytest.mark.parametrize("offset", [-1, 0, 1])
-def test_unbonding_boundary(staking, agents, offset):
+def test_unbonding_boundary(staking, owner, agents, offset):
+    with boa.env.prank(owner):  # longer than the two-epoch lag, so time decides
+        staking.setUnbondingPeriod(10 * 3_600)
     agent = agents[1].owner  # 2 ETH
     unbond_at = _request(staking, agent, ETHER)
     boa.env.time_travel(seconds=unbond_at - boa.env.timestamp + offset)
@@ -39,10 +42,10 @@ def test_reverts_nothing_pending(staking, agents):
         staking.withdrawStake()
 
 
-def test_reverts_twice(staking, agents, params):
+def test_reverts_twice(wait_until_withdrawable, staking, agents, params):
     agent = agents[0].owner
     _request(staking, agent, ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(agent)
     with boa.env.prank(agent):
         staking.withdrawStake()
         with boa.reverts("staking: nothing pending"):
@@ -54,23 +57,23 @@ def test_reverts_for_unknown_agent(staking, stranger):
         staking.withdrawStake()
 
 
-def test_signer_cannot_withdraw(staking, agents, params):
+def test_signer_cannot_withdraw(wait_until_withdrawable, staking, agents, params):
     agent = agents[0]
     _request(staking, agent.owner, ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(agent.owner)
     with boa.env.prank(agent.signer.address), boa.reverts("staking: not an agent"):
         staking.withdrawStake()
 
 
 def test_locked_while_on_an_unfinalized_committee(
-    staking, market, create_task, members, play, params
+    wait_until_withdrawable, staking, market, create_task, members, play, params
 ):
     task_id = create_task(size=5, quorum=3)
     agent = members(task_id)[0]
     assert market.openTasks(agent) == 1
     play(task_id, dict.fromkeys(members(task_id), DEFAULT_OUTPUT))
     _request(staking, agent, ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(agent)
     # Long past the task's windows, yet the task is not finalized.
     with boa.env.prank(agent), boa.reverts("staking: agent has open tasks"):
         staking.withdrawStake()
@@ -82,10 +85,10 @@ def test_locked_while_on_an_unfinalized_committee(
     assert events(staking, "StakeWithdrawn")[0].amount == ETHER // 2
 
 
-def test_allowed_while_paused(staking, owner, agents, params):
+def test_allowed_while_paused(wait_until_withdrawable, staking, owner, agents, params):
     agent = agents[0].owner
     _request(staking, agent, ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(agent)
     with boa.env.prank(owner):
         staking.pause()
     with boa.env.prank(agent):
@@ -93,12 +96,14 @@ def test_allowed_while_paused(staking, owner, agents, params):
     assert staking.pendingUnstakeOf(agent) == 0
 
 
-def test_deregistered_agent_is_forgotten_after_its_last_wei(staking, model_id, agents, params):
+def test_deregistered_agent_is_forgotten_after_its_last_wei(
+    wait_until_withdrawable, staking, model_id, agents, params
+):
     agent = agents[0]
     balance = boa.env.get_balance(agent.owner)
     with boa.env.prank(agent.owner):
         staking.deregister()
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(agent.owner)
     with boa.env.prank(agent.owner):
         staking.withdrawStake()
     assert events(staking, "StakeWithdrawn")[0].stake == 0
@@ -116,7 +121,7 @@ def test_deregistered_agent_is_forgotten_after_its_last_wei(staking, model_id, a
 
 
 def test_slash_during_unbonding_shrinks_the_payout(
-    staking, market, create_task, members, play, params
+    wait_until_withdrawable, staking, market, create_task, members, play, params
 ):
     task_id = create_task(size=3, quorum=2)
     silent, *honest = members(task_id)
@@ -127,7 +132,7 @@ def test_slash_during_unbonding_shrinks_the_payout(
     market.finalize(task_id, DEFAULT_OUTPUT)
     assert staking.pendingUnstakeOf(silent) == stake - params.slash_missed
 
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(silent)
     balance = boa.env.get_balance(silent)
     with boa.env.prank(silent):
         staking.withdrawStake()
@@ -135,19 +140,21 @@ def test_slash_during_unbonding_shrinks_the_payout(
     assert staking.statusOf(silent) == 0
 
 
-def test_reverts_when_the_owner_refuses_eth(staking, model_id, stranger, params):
+def test_reverts_when_the_owner_refuses_eth(
+    wait_until_withdrawable, staking, model_id, stranger, params
+):
     holder = boa.loads(CONTRACT_AGENT_SOURCE)
     with boa.env.prank(stranger):
         holder.register(staking.address, boa.env.generate_address(), [model_id], value=ETHER)
     holder.requestUnstake(staking.address, ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(holder.address)
     with boa.reverts("staking: transfer failed"):
         holder.withdrawStake(staking.address)
     assert staking.pendingUnstakeOf(holder.address) == ETHER // 2
 
 
 def test_deregistered_agent_slashed_to_nothing_can_come_back(
-    staking, market, owner, model_id, create_task, members, play, by_owner
+    wait_until_withdrawable, staking, market, owner, model_id, create_task, members, play, by_owner
 ):
     with boa.env.prank(owner):
         market.setSlashAmounts(100 * ETHER, 100 * ETHER)
@@ -160,7 +167,7 @@ def test_deregistered_agent_slashed_to_nothing_can_come_back(
     market.finalize(task_id, DEFAULT_OUTPUT)
     assert staking.stakeOf(silent) == 0
 
-    boa.env.time_travel(seconds=staking.unbonding_period())
+    wait_until_withdrawable(silent)
     if staking.statusOf(silent) != 0:
         with boa.env.prank(silent):
             staking.withdrawStake()
@@ -169,3 +176,36 @@ def test_deregistered_agent_slashed_to_nothing_can_come_back(
     with boa.env.prank(silent):
         staking.register(signer, [model_id], "", value=ETHER)
     assert staking.statusOf(silent) == 1
+
+
+@pytest.mark.parametrize("offset", [-1, 0])
+def test_stake_leaves_two_epochs_after_the_request(staking, owner, agents, offset):
+    """Stake asked out in epoch k still counts in draws of epoch k, which can seat
+    until the end of epoch k + 1: it may leave from the first block of epoch k + 2."""
+    with boa.env.prank(owner):
+        staking.setUnbondingPeriod(60)  # shorter than the lag, so the epoch decides
+    agent = agents[1].owner
+    _request(staking, agent, ETHER)
+    epoch = block_number() // EPOCH_BLOCKS
+    assert staking.withdrawableFromEpoch(agent) == epoch + 2
+    mine((epoch + 2) * EPOCH_BLOCKS + offset - block_number())
+    assert boa.env.timestamp >= staking.unbondAt(agent)
+    with boa.env.prank(agent):
+        if offset < 0:
+            with boa.reverts("staking: stake still counts in draws"):
+                staking.withdrawStake()
+        else:
+            staking.withdrawStake()
+            assert staking.stakeOf(agent) == ETHER
+
+
+def test_a_new_request_restarts_the_lag(staking, owner, agents):
+    with boa.env.prank(owner):
+        staking.setUnbondingPeriod(60)
+    agent = agents[1].owner
+    _request(staking, agent, ETHER // 2)
+    mine(EPOCH_BLOCKS)
+    _request(staking, agent, ETHER // 2)
+    mine(EPOCH_BLOCKS)
+    with boa.env.prank(agent), boa.reverts("staking: stake still counts in draws"):
+        staking.withdrawStake()
