@@ -14,8 +14,9 @@
 #    generations of 32 tokens.
 # 4. Runs bench/inference.py --provider cuda on the float32 packages.
 # Everything lands in $OUT: results.md (the figures), *.json, and logs. Each step
-# has its own time limit; a step that fails or runs out of time is noted in
-# results.md and the next one still runs.
+# has its own time limit, cut to what is left of TOTAL seconds (default 470, so the
+# whole run stays under 8 minutes); a step that fails or runs out of time is noted
+# in results.md and the next one still runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,6 +25,7 @@ VENV=${VENV:-$ROOT/.venv-gpu}
 WORK=${WORK:-$ROOT/.agentnet/gpu-packages}
 PY=${PYTHON:-python3}
 THREADS=${THREADS:-8}
+TOTAL=${TOTAL:-470}
 mkdir -p "$OUT" "$WORK"
 RESULTS=$OUT/results.md
 START=$SECONDS
@@ -33,6 +35,12 @@ note() { echo "$*" | tee -a "$RESULTS"; }
 step() {
     local name=$1 limit=$2
     shift 2
+    local left=$((TOTAL - (SECONDS - START)))
+    if [ "$left" -lt 10 ]; then
+        note "- $name: skipped (out of time)"
+        return 124
+    fi
+    [ "$left" -lt "$limit" ] && limit=$left
     local t0=$SECONDS
     timeout --kill-after=10 "$limit" bash -c '"$@"' step "$@" >"$OUT/$name.log" 2>&1
     local rc=$?
