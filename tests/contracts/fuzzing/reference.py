@@ -1,57 +1,78 @@
-"""Pure-Python reference of AgentStaking's committee draw, and its exact odds.
+"""Pure-Python reference of AgentStaking's lagged stake trees and committee draw.
 
-The contract keeps each model's leaf weights in a Fenwick tree; the reference
-walks the same leaves in join order with plain prefix sums. Member k is the
-first undrawn leaf whose running sum exceeds `r_k mod W_k`, where
-`r_k = keccak256(abi_encode(seed, k))` and `W_k` is the weight not yet drawn.
+`LeafBook` keeps what the contract should hold for one model without any tree:
+which agent sits on which leaf (leaves taken in order, freed ones reused from a
+queue two epochs after they were freed) and every weight change with its epoch.
+The weights a draw in epoch `j` reads are the last changes made before `j`; the
+draw itself is `tests.contracts.utils.draws.reference_draw` (seats with
+replacement, the first leaf whose running sum exceeds `r mod total`).
+
+The statistics helpers give chi-square bounds that a correct draw exceeds with
+odds of about 1e-9, so the frequency tests (fixed seeds) cannot flake.
 """
 
 from __future__ import annotations
 
 import math
-from itertools import permutations
+from collections import deque
+from dataclasses import dataclass, field
 
-from eth_abi import encode
-from eth_utils import keccak
-
-
-def r_k(seed: bytes, k: int) -> int:
-    return int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, k])), "big")
+MAX_LEAVES = 2_048
+REUSE_AFTER_EPOCHS = 2
 
 
-def draw(leaves: list[tuple[str, int]], size: int, seed: bytes) -> list[str]:
-    """Stake-weighted sampling without replacement over (agent, weight) leaves."""
-    remaining = sum(w for _, w in leaves)
-    drawn: set[int] = set()
-    out: list[str] = []
-    for k in range(size):
-        r = r_k(seed, k) % remaining
-        acc = 0
-        for i, (agent, weight) in enumerate(leaves):
-            if i in drawn:
-                continue
-            acc += weight
-            if acc > r:
-                drawn.add(i)
-                out.append(agent)
-                remaining -= weight
-                break
-        else:  # pragma: no cover - r < remaining always lands on a leaf
-            raise AssertionError("draw fell off the leaves")
-    return out
+@dataclass
+class LeafBook:
+    """One model's leaves, as the contract should hold them."""
 
+    leaves: list[str] = field(default_factory=list)  # leaf i + 1 -> agent last placed there
+    leaf_of: dict[str, int] = field(default_factory=dict)  # agent -> its leaf (1-based)
+    weight: dict[int, int] = field(default_factory=dict)  # leaf -> weight now
+    changes: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # leaf -> (epoch, w)
+    free: deque[tuple[int, int]] = field(default_factory=deque)  # (leaf, epoch freed)
 
-def ordered_odds(weights: dict[str, int], size: int) -> dict[tuple[str, ...], float]:
-    """Exact probability of every ordered committee, drawing without replacement."""
-    total = sum(weights.values())
-    odds: dict[tuple[str, ...], float] = {}
-    for combo in permutations(weights, size):
-        p, left = 1.0, total
-        for agent in combo:
-            p *= weights[agent] / left
-            left -= weights[agent]
-        odds[combo] = p
-    return odds
+    def weight_now(self, agent: str) -> int:
+        leaf = self.leaf_of.get(agent)
+        if leaf is None or self.leaves[leaf - 1] != agent:
+            return 0
+        return self.weight.get(leaf, 0)
+
+    def set_weight(self, agent: str, weight: int, epoch: int) -> None:
+        old = self.weight_now(agent)
+        if old == weight:
+            return
+        if old == 0:
+            if self.free and self.free[0][1] + REUSE_AFTER_EPOCHS <= epoch:
+                leaf, _ = self.free.popleft()
+                self.leaves[leaf - 1] = agent
+            else:
+                assert len(self.leaves) < MAX_LEAVES
+                self.leaves.append(agent)
+                leaf = len(self.leaves)
+            self.leaf_of[agent] = leaf
+        else:
+            leaf = self.leaf_of[agent]
+            if weight == 0:
+                self.free.append((leaf, epoch))
+        self.weight[leaf] = weight
+        self.changes.setdefault(leaf, []).append((epoch, weight))
+
+    def weight_at(self, leaf: int, epoch: int) -> int:
+        """A leaf's weight at the start of `epoch`: its last change made before it."""
+        before = [w for e, w in self.changes.get(leaf, []) if e < epoch]
+        return before[-1] if before else 0
+
+    def draw_leaves(self, epoch: int) -> list[tuple[str, int]]:
+        """(agent, weight) of the leaves a draw in `epoch` reads, in leaf order."""
+        out = []
+        for i, agent in enumerate(self.leaves):
+            w = self.weight_at(i + 1, epoch)
+            if w:
+                out.append((agent, w))
+        return out
+
+    def eligible(self) -> list[str]:
+        return [a for i, a in enumerate(self.leaves) if self.weight.get(i + 1, 0)]
 
 
 def chi2_bound(df: int, z: float = 6.0) -> float:

@@ -45,6 +45,13 @@ PRIVILEGED = [
     ),
     (
         "registry",
+        "correctModel",
+        lambda c, x: (x["model_id"], c, 0, "ipfs://m"),
+        NOT_OWNER,
+    ),
+    ("registry", "reinstateModel", lambda c, x: (x["model_id"],), NOT_OWNER),
+    (
+        "registry",
         "deprecateModel",
         lambda c, x: (x["model_id"],),
         "registry: caller is not the publisher or owner",
@@ -91,14 +98,14 @@ def test_publisher_of_one_model_cannot_deprecate_another(registry, model_id):
 
 
 def test_stolen_signer_cannot_take_stake_or_rewards(
-    market, staking, agents, create_task, play, params
+    market, staking, agents, create_task, play, members, wait_until_withdrawable
 ):
     """The signer key alone can commit and reveal for its agent, nothing more:
     it cannot unstake, withdraw stake or rewards, change the signer or leave."""
-    task_id = create_task(size=5, quorum=3, fee=5 * 10**15)
-    play(task_id, {a.owner: DEFAULT_OUTPUT for a in agents})
-    market.finalize(task_id, DEFAULT_OUTPUT)
     keys = agents[2]
+    task_id = create_task(size=5, quorum=3, fee=5 * 10**15)
+    play(task_id, dict.fromkeys(members(task_id), DEFAULT_OUTPUT))
+    market.finalize(task_id, DEFAULT_OUTPUT)
     thief = keys.signer.address
     boa.env.set_balance(thief, 0)
     stake = staking.stakeOf(keys.owner)
@@ -108,7 +115,7 @@ def test_stolen_signer_cannot_take_stake_or_rewards(
     # The owner had asked to unstake, and the unbonding period passed.
     with boa.env.prank(keys.owner):
         staking.requestUnstake(ETHER // 2)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(keys.owner)
 
     with boa.env.prank(thief):
         with boa.reverts("staking: not an agent"):

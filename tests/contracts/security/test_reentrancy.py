@@ -10,9 +10,12 @@ withdrawal and no task's finalize depend on it.
 import boa
 import pytest
 
+from deployments.boa_chain import mine, to_next_epoch
 from tests.contracts.conftest import DEFAULT_OUTPUT
 from tests.contracts.security.conftest import calldata
+from tests.contracts.utils.draws import distinct, move_to_draw
 from tests.contracts.utils.protocol import ETHER
+from tests.contracts.utils.timing import wait_until_withdrawable
 
 
 def _refund(market, receiver, model_id, params) -> int:
@@ -20,6 +23,8 @@ def _refund(market, receiver, model_id, params) -> int:
     fee = 3 * params.min_fee_per_agent + 7
     receiver.execute(market.address, calldata(market.createTask, model_id, b"x", 3, 2, []), fee)
     task_id = market.task_count()
+    mine(2)
+    market.activate(task_id)
     boa.env.time_travel(seconds=params.commit_window + params.reveal_window)
     market.finalize(task_id, b"")
     assert market.claimable(receiver.address) == fee
@@ -65,7 +70,7 @@ def test_withdraw_stake_cannot_be_reentered(
     receiver = deploy_receiver()
     register_contract_agent(receiver, [model_id], stake=2 * ETHER)
     receiver.execute(staking.address, calldata(staking.requestUnstake, ETHER), 0)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(staking, receiver.address)
 
     receiver.arm(staking.address, calldata(staking.withdrawStake))
     held = boa.env.get_balance(staking.address)
@@ -87,7 +92,7 @@ def test_withdraw_stake_reentering_request_and_withdraw_gets_nothing_more(
     receiver = deploy_receiver()
     register_contract_agent(receiver, [model_id], stake=2 * ETHER)
     receiver.execute(staking.address, calldata(staking.deregister), 0)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(staking, receiver.address)
 
     receiver.arm(staking.address, calldata(staking.withdrawStake))
     held = boa.env.get_balance(staking.address)
@@ -159,10 +164,14 @@ def test_rejecting_member_blocks_nobody(
     rejecter = deploy_receiver(reject=True)
     signer = register_contract_agent(rejecter, [other_model_id])
     honest = [make_agent(models=[other_model_id]) for _ in range(2)]
+    to_next_epoch()
     requester = boa.env.generate_address()
     boa.env.set_balance(requester, ETHER)
+    move_to_draw(staking, other_model_id, 3, market.task_count() + 1, distinct)
     with boa.env.prank(requester):
         task_id = market.createTask(other_model_id, b"x", 3, 2, [], value=3 * 10**15)
+    mine(2)
+    market.activate(task_id)
     assert set(map(str, market.committeeOf(task_id))) == {
         rejecter.address,
         *(a.owner for a in honest),
@@ -197,6 +206,8 @@ def test_rejecting_requester_and_agent_block_nobody(
     rejecter = deploy_receiver(reject=True)
     rejecter.execute(market.address, calldata(market.createTask, model_id, b"x", 3, 2, []), 10**15)
     task_id = market.task_count()
+    mine(2)
+    market.activate(task_id)
     boa.env.time_travel(seconds=params.commit_window + params.reveal_window)
     market.finalize(task_id, b"")
     assert market.taskPhase(task_id) == 6
@@ -207,7 +218,7 @@ def test_rejecting_requester_and_agent_block_nobody(
     other = agents[4].owner
     with boa.env.prank(other):
         staking.requestUnstake(ETHER)
-    boa.env.time_travel(seconds=params.unbonding_period)
+    wait_until_withdrawable(staking, other)
     with boa.reverts("staking: transfer failed"):
         rejecter.execute(staking.address, calldata(staking.withdrawStake), 0)
     before = boa.env.get_balance(other)

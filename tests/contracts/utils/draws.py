@@ -90,6 +90,18 @@ def move_to_draw(
 
     Returns those seats. The task to be created must be ``task_id`` (the next id).
     """
+    (seats,) = move_to_draws(staking, model_id, size, [task_id], lambda drawn: want(drawn[0]))
+    return seats
+
+
+def move_to_draws(
+    staking: Any,
+    model_id: bytes,
+    size: int,
+    task_ids: Sequence[int],
+    want: Callable[[list[list[str]]], bool],
+) -> list[list[str]]:
+    """Like :func:`move_to_draw`, for several tasks created in the same block."""
     start = block_number()
     leaves: dict[int, list[tuple[str, int]]] = {}
     for k in range(SEARCH_BLOCKS):
@@ -97,9 +109,11 @@ def move_to_draw(
         epoch = draw_block // EPOCH_BLOCKS
         if epoch not in leaves:
             leaves[epoch] = draw_leaves(staking, model_id, epoch)
-        seed = draw_seed(block_hash(draw_block), task_id)
-        seats = reference_draw(leaves[epoch], size, seed)
-        if want(seats):
+        drawn = [
+            reference_draw(leaves[epoch], size, draw_seed(block_hash(draw_block), task_id))
+            for task_id in task_ids
+        ]
+        if want(drawn):
             mine(k)
-            return seats
-    raise AssertionError(f"no draw in {SEARCH_BLOCKS} blocks gives the wanted committee")
+            return drawn
+    raise AssertionError(f"no draw in {SEARCH_BLOCKS} blocks gives the wanted committees")
