@@ -172,6 +172,7 @@ class Worker:
         try:
             async with asyncio.TaskGroup() as group:
                 submitter.bind(group)
+                reconciler.bind(group)
                 group.create_task(follower.run(stop))
                 group.create_task(self._reconcile_loop(stop, reconciler))
                 group.create_task(self._gauges_loop(stop, view))

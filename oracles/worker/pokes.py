@@ -7,10 +7,10 @@ agent serving one of its models, sends ``poke`` only while the agent's weight in
 one of those trees differs from the weight its stake gives it (so a poke someone
 else sent first, or a slash that left the weight as it was, costs nothing).
 
-Who sends: the first member (in member order) of the task the slash came from
-that was not itself slashed goes at once, the other members of that task after
-``finalize_backoff`` seconds, any other worker after three back-offs; each looks
-at the weights again before sending.
+Who sends: the members of the task the slash came from, those not slashed first,
+in member order, one ``finalize_backoff`` apart; any other worker after about
+three back-offs (:mod:`~oracles.worker.turns`); each looks at the weights again
+before sending.
 
 This module only decides; :mod:`~oracles.worker.submission` sends.
 """
@@ -23,8 +23,8 @@ from collections.abc import Callable, Collection
 import structlog
 
 from oracles.worker.chainview import ChainReads
-from oracles.worker.settlement import ABANDONED_AFTER_BACKOFFS
 from oracles.worker.store import PokeRow, TaskStore
+from oracles.worker.turns import turn_wait
 
 log = structlog.get_logger("agentnet.worker")
 
@@ -81,9 +81,5 @@ class Pokes:
         row = self.store.get(poke.task_id)
         slashed = {p.agent for p in self.store.pokes() if p.task_id == poke.task_id}
         members = list(dict.fromkeys(row.committee)) if row is not None else []
-        ranked = [m for m in members if m not in slashed]
-        if ranked and ranked[0] == self.agent:
-            return 0.0
-        if self.agent in members:
-            return self.finalize_backoff
-        return ABANDONED_AFTER_BACKOFFS * self.finalize_backoff
+        ranked = [m for m in members if m not in slashed] + [m for m in members if m in slashed]
+        return turn_wait(self.agent, ranked, self.finalize_backoff, f"poke:{poke.agent}")

@@ -6,8 +6,9 @@ what to do next is decided from the chain's current state (``taskPhase``,
 and on every event:
 
 * waiting, draw block mined, parents finalized, our agent seated -> run the engine
-  (tasks due together form one batch), persist output and a fresh salt *before*
-  anything is sent, and commit at once (the commit activates the task); not seated
+  (tasks due together form one batch; in the background, so that a long generation
+  holds up no other task), persist output and a fresh salt *before* anything is
+  sent, and commit at once (the commit activates the task); not seated
   -> ``activate`` when the members let it wait too long (:mod:`~.seating`);
 * commit phase, seated, not committed on chain -> commit (``commitBatch`` signed by
   our signer when several are due at once);
@@ -32,6 +33,7 @@ from collections.abc import Callable
 
 import structlog
 
+from oracles.chain.errors import ChainError
 from oracles.worker.chainview import ChainReads, Head, MemberState, Phase
 from oracles.worker.inference import Inference
 from oracles.worker.pokes import Pokes
@@ -41,6 +43,11 @@ from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.submission import Submissions
 
 log = structlog.get_logger("agentnet.worker")
+
+# Phase reads older than this (seconds) are read again before a commit is sent.
+STALE_AFTER_S = 0.5
+# Phases in which a seated member's commit is taken (a waiting task is activated by it).
+COMMITTING = (Phase.WAITING, Phase.COMMIT)
 
 
 class Reconciler:
@@ -67,10 +74,23 @@ class Reconciler:
         self.settlement = settlement
         self.pokes = pokes
         self.clock = clock
+        self._group: asyncio.TaskGroup | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._computing: set[bytes] = set()  # models with an inference running
+        self._busy: set[int] = set()  # tasks in that inference
+
+    def bind(self, group: asyncio.TaskGroup) -> None:
+        """Run inference as tasks of ``group`` (an unexpected error stops the worker)."""
+        self._group = group
+
+    async def drain(self) -> None:
+        """Wait until the inference started by earlier passes has ended (and sent)."""
+        while self._running:
+            await asyncio.gather(*self._running)
 
     async def reconcile_once(self) -> None:
         """Read every open task's phase (concurrently), then act on each."""
-        held = self.submissions.held(self.clock())
+        held = self.submissions.held(self.clock()) | self._busy
         rows = [r for r in self.store.open_tasks() if r.task_id not in held]
         head, phases = await asyncio.gather(
             self.view.latest(), asyncio.gather(*(self.view.phase(r.task_id) for r in rows))
@@ -101,17 +121,50 @@ class Reconciler:
                     commits.append(seated)
 
         reveals = await self._active(active, head, to_compute, commits)
-        if to_compute:
-            computed = await self.inference.compute(to_compute)
-            # A task computed just now cannot have been committed (no salt existed):
-            # commit it in this pass instead of waiting for the next look.
-            commits += computed
+        self._start_inference(to_compute)
         if commits:
             self.submissions.commit(commits)
         if reveals:
             self.submissions.reveal(reveals)
         for agent in await self.pokes.due(self.submissions.held_pokes()):
             self.submissions.poke(agent)
+
+    def _start_inference(self, rows: list[TaskRow]) -> None:
+        """Compute the rows in the background, one inference per model at a time, so
+        that a long generation never holds up the reveals and finalizes of other tasks
+        (a model already busy takes its rows at a later pass)."""
+        by_model: dict[bytes, list[TaskRow]] = {}
+        for row in rows:
+            if row.model_id not in self._computing:
+                by_model.setdefault(row.model_id, []).append(row)
+        for model_id, batch in by_model.items():
+            self._computing.add(model_id)
+            self._busy |= {r.task_id for r in batch}
+            run = self._compute_and_commit(model_id, batch)
+            task = self._group.create_task(run) if self._group else asyncio.create_task(run)
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _compute_and_commit(self, model_id: bytes, rows: list[TaskRow]) -> None:
+        """Compute, then commit at once: a task computed just now cannot have been
+        committed (no salt existed), unless a long inference outlived its phase."""
+        try:
+            began = self.clock()
+            computed = await self.inference.compute(rows)
+            if computed and self.clock() - began > STALE_AFTER_S:
+                computed = await self._still_committing(computed)
+            if computed:
+                self.submissions.commit(computed)
+        except ChainError as exc:  # the phases could not be read again: the next pass commits
+            log.warning("worker.reconcile_failed", error=str(exc))
+        finally:
+            self._computing.discard(model_id)
+            self._busy -= {r.task_id for r in rows}
+
+    async def _still_committing(self, rows: list[TaskRow]) -> list[TaskRow]:
+        """The rows whose task still takes a commit in the next block."""
+        phases = await asyncio.gather(*(self.view.phase(r.task_id, pending=True) for r in rows))
+        return [r for r, p in zip(rows, phases, strict=True) if p in COMMITTING]
 
     async def _active(
         self,

@@ -9,12 +9,15 @@ block) lists it, whoever activates it and whenever. So:
   contract seats the committee inside our ``commit`` / ``commitBatch`` (created in
   ``N``, committed in ``N + 2``, revealed in ``N + 3``, finalized in ``N + 4``);
 * not seated -> ``activate`` only if the task is still waiting
-  ``activate_after_blocks`` blocks after its draw block, so that no task waits for a
-  keeper that never comes. The same rule activates a task whose draw block is too old
-  to be read (the contract then fixes a new one: ``TaskRedrawn``), one whose parent
-  failed or one that nobody can serve any more (the contract fails them and refunds
-  the requester). ``activate`` cannot revert then: the task is waiting, its parents
-  are finalized and its draw block is mined.
+  ``activate_after_blocks`` blocks after its draw block (plus up to two blocks that
+  differ from worker to worker, so that they do not all send it at once), so that
+  no task waits for a keeper that never comes. The same rule activates a task whose
+  draw block is too old to be read (the contract then fixes a new one:
+  ``TaskRedrawn``), one whose parent failed or one that nobody can serve any more
+  (the contract fails them and refunds the requester). ``activate`` cannot revert
+  then: the task is waiting (also in the pending block: a member's commit in the
+  pool would activate it first), its parents are finalized and its draw block is
+  mined.
 
 This module only decides; :mod:`~oracles.worker.submission` sends.
 """
@@ -29,6 +32,7 @@ import structlog
 from oracles.worker.chainview import ChainReads, Phase
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
+from oracles.worker.turns import spread
 
 log = structlog.get_logger("agentnet.worker")
 
@@ -80,12 +84,16 @@ class Seating:
             self.store.set_committee(row.task_id, committee, seated)
         if seated:
             return Step.SEATED
-        if head < task.draw_block + self.activate_after_blocks:
+        if head < task.draw_block + self.activate_after(row.task_id):
             return Step.WAIT
         # A member's commit waiting in the pool activates it first: then leave it be.
         if await self.view.phase(row.task_id, pending=True) != Phase.WAITING:
             return Step.WAIT
         return Step.ACTIVATE
+
+    def activate_after(self, task_id: int) -> int:
+        """Blocks after the draw block before we activate a task we are not seated on."""
+        return self.activate_after_blocks + int(3 * spread(f"activate:{task_id}", self.agent))
 
     async def parents_done(self, row: TaskRow) -> bool:
         """Whether every parent of a task is finalized (succeeded or failed)."""

@@ -12,13 +12,13 @@ seats; then, by the contract's rules (protocol v2):
 * without a quorum, ``finalize(task_id, b"")`` fails the task and refunds its
   requester, as soon as the task is ready.
 
-Among the workers that may send the same ``finalize``, the first one in member order
-with a stake in that outcome goes at once (the first member that revealed the
-winning hash; for an empty output, the first that revealed anything else), the
-other such members after ``finalize_backoff`` seconds, and everyone else (members
-that did not reveal, workers of the model that are not seated) after three
-back-offs, each only if the task is still open when it looks again. When the chain
-says a task succeeded or failed, the outcome is recorded locally.
+Among the workers that may send the same ``finalize``, those with a stake in that
+outcome go first, in member order, one ``finalize_backoff`` apart (the members that
+revealed the winning hash; for an empty output, those that revealed anything
+else); everyone else (members that did not reveal, workers of the model that are
+not seated) after about three back-offs (:mod:`~oracles.worker.turns`), each only
+if the task is still open when it looks again. When the chain says a task
+succeeded or failed, the outcome is recorded locally.
 
 This module only decides; :mod:`~oracles.worker.submission` sends.
 """
@@ -34,10 +34,9 @@ from oracles.protocol import MAX_OUTPUT_BYTES
 from oracles.worker.chainview import ChainReads, Head, Phase
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
+from oracles.worker.turns import turn_wait
 
 log = structlog.get_logger("agentnet.worker")
-
-ABANDONED_AFTER_BACKOFFS = 3
 
 
 class Settlement:
@@ -83,14 +82,10 @@ class Settlement:
         return b"" if self._turn(row, "no_quorum", revealers) else None
 
     def _turn(self, row: TaskRow, what: str, leaders: list[str]) -> bool:
-        """Whether it is our turn to finalize: the first of ``leaders`` at once, the other
-        leaders after a back-off, anyone else after three."""
-        waited = self._waited(row.task_id, what)
-        if leaders and leaders[0] == self.agent:
-            return True
-        if self.agent in leaders:
-            return waited >= self.finalize_backoff
-        return waited >= ABANDONED_AFTER_BACKOFFS * self.finalize_backoff
+        """Whether it is our turn to finalize (``leaders``: who goes first, in order)."""
+        key = f"finalize:{row.task_id}:{what}"
+        wait = turn_wait(self.agent, leaders, self.finalize_backoff, key)
+        return self._waited(row.task_id, what) >= wait
 
     async def record_outcome(self, row: TaskRow, phase: Phase) -> None:
         """Write down that the chain says the task ``succeeded`` or ``failed``."""

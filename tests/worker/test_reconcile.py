@@ -12,6 +12,7 @@ poking slashed agents, and the commit/reveal steps around them.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,11 @@ from oracles.worker.compose import compose
 from oracles.worker.inference import Inference
 from oracles.worker.pokes import Pokes
 from oracles.worker.reconcile import Reconciler
-from oracles.worker.seating import ACTIVATE_AFTER_BLOCKS, Seating
+from oracles.worker.seating import Seating
 from oracles.worker.settlement import Settlement
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
+from oracles.worker.turns import ABANDONED_AFTER_BACKOFFS, turn_wait
 from tests.worker.fakes import ChainTask, FakeAgent, FakeChain, FakeClock, RecordedSubmissions
 
 A, B, C = ("0x" + c * 40 for c in "abc")
@@ -58,8 +60,13 @@ class World:
     reconciler: Reconciler
 
     def look(self) -> Sent:
-        """One reconcile pass; what it asked to send."""
-        asyncio.run(self.reconciler.reconcile_once())
+        """One reconcile pass (and the inference it started); what it asked to send."""
+
+        async def look() -> None:
+            await self.reconciler.reconcile_once()
+            await self.reconciler.drain()
+
+        asyncio.run(look())
         return self.sent.take()
 
     def add(
@@ -103,6 +110,17 @@ class World:
 
     def state(self, task_id: int) -> str:
         return self.row(task_id).state
+
+    def activate_after(self, task_id: int) -> int:
+        """Blocks after the draw block before this worker, not seated, activates."""
+        return self.reconciler.seating.activate_after(task_id)
+
+    def bystander_wait(self, key: str) -> float:
+        """Seconds a worker with no stake in the outcome leaves the others (``key``:
+        the action, as :mod:`oracles.worker.turns` names it)."""
+        wait = turn_wait(self.agent, [], BACKOFF, key)
+        assert ABANDONED_AFTER_BACKOFFS * BACKOFF <= wait < (ABANDONED_AFTER_BACKOFFS + 1) * BACKOFF
+        return wait
 
 
 MakeWorld = Callable[..., World]
@@ -171,7 +189,9 @@ def test_worker_not_seated_activates_only_a_task_left_waiting(make_world: MakeWo
     world = make_world(A)
     world.chain.head = Head(DRAW, 500)
     world.add(1, committee=(B, C, C), phase=Phase.WAITING)
-    for _ in range(ACTIVATE_AFTER_BLOCKS):
+    after = world.activate_after(1)
+    assert 3 <= after <= 5  # a few blocks, not the same for every worker
+    for _ in range(after):
         assert world.look() == []  # the seated members commit (and activate) meanwhile
         assert world.row(1).member is False and world.state(1) == "observer"
         world.chain.mine()
@@ -216,7 +236,7 @@ def test_child_of_a_failed_parent_is_activated_so_that_it_fails(make_world: Make
     parent.phase = Phase.FAILED  # in the latest block: the child's draw block is the next
     world.chain.tasks[2].draw_block = world.chain.head.number + 1
     assert world.look() == []
-    world.chain.mine(1 + ACTIVATE_AFTER_BLOCKS - 1)
+    world.chain.mine(world.activate_after(2))
     assert world.look() == []  # no committee to seat: the members cannot activate it
     world.chain.mine()
     assert world.look() == [("activate", [2], None)]
@@ -233,7 +253,7 @@ def test_reorg_of_the_draw_block_that_unseats_us_leaves_the_task_to_others(
     task.committee = [B, C, C]  # a reorg replaced the draw block (and dropped our commit)
     assert world.look() == []
     assert world.row(1).member is False and world.row(1).committee == [B, C, C]
-    world.chain.mine(ACTIVATE_AFTER_BLOCKS)
+    world.chain.mine(world.activate_after(1))
     assert world.look() == [("activate", [1], None)]  # if its members let it wait
 
 
@@ -249,6 +269,53 @@ def test_agent_holding_two_seats_commits_and_reveals_once(make_world: MakeWorld)
     assert world.look() == [("reveal", [1], None)]
     task.revealed[A] = result_hash(b'{"TEXT":"OURS"}')
     assert world.look() == []
+
+
+def test_inference_that_outlives_the_commit_window_sends_no_commit(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    task = world.add(1)
+
+    class Slow(Upper):
+        def run_batch(self, inputs: Sequence[bytes]) -> list[bytes]:
+            world.clock.advance(30)  # a long generation...
+            task.phase = Phase.REVEAL  # ...during which the commit window closed
+            return super().run_batch(inputs)
+
+    world.reconciler.inference.engines[MODEL] = Slow()
+    assert world.look() == []  # computed and stored, but a commit would be skipped
+    assert world.state(1) == "computed"
+
+
+def test_long_inference_holds_up_no_other_task(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    slow = threading.Event()
+
+    class Blocked(Upper):
+        def run_batch(self, inputs: Sequence[bytes]) -> list[bytes]:
+            assert slow.wait(10), "never released"
+            return super().run_batch(inputs)
+
+    world.reconciler.inference.engines[MODEL] = Blocked()
+    world.add(1)  # to compute: its inference blocks
+    revealing = world.add(2)
+    world.computed(2)
+    revealing.committed.add(A)
+    revealing.phase = Phase.REVEAL
+
+    async def passes() -> tuple[Sent, Sent]:
+        await world.reconciler.reconcile_once()
+        world.sent.in_flight.add(2)  # its reveal is on its way
+        await world.reconciler.reconcile_once()  # task 1 is being computed: left alone
+        during = world.sent.take()
+        slow.set()
+        await world.reconciler.drain()
+        return during, world.sent.take()
+
+    during, after = asyncio.run(passes())
+    assert during == [("reveal", [2], None)]
+    assert after == [("commit", [1], None)]
 
 
 def test_committed_task_is_revealed_once_the_reveal_phase_opens(make_world: MakeWorld) -> None:
@@ -379,9 +446,10 @@ def test_observer_fails_an_unbacked_quorum_three_backoffs_after_the_grace_period
     reveal_all(task, {B: result_hash(THEIRS), C: result_hash(THEIRS)})
     world.chain.head = Head(100, task.reveal_end + world.chain.grace)
     assert world.look() == []
-    world.clock.advance(3 * BACKOFF - 0.5)
+    wait = world.bystander_wait("finalize:1:grace")
+    world.clock.advance(wait - 0.5)
     assert world.look() == []
-    world.clock.advance(1.0)
+    world.clock.advance(0.5)
     assert world.look() == [("finalize", [1], b"")]
 
 
@@ -394,7 +462,7 @@ def test_winning_output_too_long_to_send_counts_as_not_held(make_world: MakeWorl
     assert world.look() == []  # finalize cannot carry it: never sent
     world.chain.head = Head(100, task.reveal_end + world.chain.grace)
     assert world.look() == []  # B, which revealed something else, fails it first
-    world.clock.advance(3 * BACKOFF)
+    world.clock.advance(world.bystander_wait("finalize:1:grace"))
     assert world.look() == [("finalize", [1], b"")]
 
 
@@ -425,9 +493,10 @@ def test_observer_settles_an_abandoned_task_after_three_backoffs(make_world: Mak
     assert world.state(1) == "observer"
     task.phase = Phase.READY  # nobody revealed: no quorum
     assert world.look() == []
-    world.clock.advance(3 * BACKOFF - 0.5)
+    wait = world.bystander_wait("finalize:1:no_quorum")
+    world.clock.advance(wait - 0.5)
     assert world.look() == []
-    world.clock.advance(1.0)
+    world.clock.advance(0.5)
     assert world.look() == [("finalize", [1], b"")]
 
 
@@ -447,7 +516,7 @@ def test_member_that_did_not_reveal_settles_an_abandoned_task(make_world: MakeWo
     task.committed.add(A)
     task.phase = Phase.READY  # the reveal window closed before anyone revealed
     assert world.look() == []
-    world.clock.advance(3 * BACKOFF)
+    world.clock.advance(world.bystander_wait("finalize:1:no_quorum"))
     assert world.look() == [("finalize", [1], b"")]
 
 
@@ -484,7 +553,7 @@ def test_other_workers_poke_only_if_still_needed_after_their_backoff(
     observer.clock.advance(BACKOFF)
     assert member.look() == [("poke", [], C.encode())]
     assert observer.look() == []
-    observer.clock.advance(2 * BACKOFF)
+    observer.clock.advance(observer.bystander_wait(f"poke:{C}") - BACKOFF)
     observer.chain.agents[C].tree_weight = 8  # someone else poked meanwhile
     assert observer.look() == []
     assert observer.store.pokes() == []
