@@ -2,11 +2,13 @@
 
 Starts anvil (1 s blocks) on loopback, deploys the contracts, exports the default
 model packages once (cached under ``.agentnet/models``), registers them, creates
-keystores for the agents with different stakes, starts one `agentnet worker`
-process per agent and the API, posts sample tasks (embeddings, a zero-shot
-classification, a generation, an invalid input, and a map-reduce workflow whose
-generation sub-tasks feed a final task through ``parents``), then shows live
-progress until Ctrl-C, which stops every process it started.
+keystores for the agents with different stakes, mines up to the next stake epoch
+(committees are drawn with the weights of an earlier epoch, 256 blocks), starts one
+`agentnet worker` process per agent and the API, posts sample tasks (embeddings, a
+zero-shot classification, a generation, an invalid input, and a map-reduce workflow
+whose generation sub-tasks feed a final task through ``parents``), then shows live
+progress until Ctrl-C, which stops every process it started. Once every sample has
+ended it prints how many blocks each took from creation to finalization.
 """
 
 from __future__ import annotations
@@ -115,7 +117,8 @@ class Devnet:
         self.workdir.mkdir(parents=True)
         self.anvil = Anvil(block_time=1, port=a.rpc_port, accounts=20).start()
         print(f"anvil       {self.anvil.url} (chain id {self.anvil.chain_id}, 1 s blocks)")
-        self.net = LocalNet(self.anvil, self.workdir, params=Params())
+        params = Params()
+        self.net = LocalNet(self.anvil, self.workdir, params=params)
         record = self.net.deployment_path
         if not a.tiny:  # the CLI's default record, so `--deployment` can be left out
             record = ROOT / "deployments" / f"{self.anvil.chain_id}.json"
@@ -123,6 +126,10 @@ class Devnet:
         print(f"contracts   {record}")
         for name in ("ModelRegistry", "AgentStaking", "TaskMarket"):
             print(f"  {name:<13} {self.net.deployment[name].address}")
+        print(
+            f"windows     commit {params.commit_window} s, reveal {params.reveal_window} s,"
+            f" grace period {params.grace_period} s"
+        )
 
         self.model_ids: dict[str, bytes] = {}
         for alias, folder in packages.items():
@@ -138,6 +145,8 @@ class Devnet:
             agent = self.net.add_agent((i + 1) * ETHER, ids)
             self.net.start_worker(agent, list(packages.values()))
             print(f"agent {i}     {agent.owner.address} stake {i + 1} ETH, worker started")
+        mined = self.net.cross_epoch()
+        print(f"epoch       mined {mined} blocks to block {self._head()}: agents drawable")
 
         requester_ks = self.workdir / "requester.json"
         create_keystore(
@@ -147,6 +156,8 @@ class Devnet:
             scrypt_n=TEST_SCRYPT_N,
         )
         self._start_api()
+        self.net.wait_workers()  # tasks posted before would wait for them, or miss them
+        print("workers     following the chain")
         print()
         print(f"dashboard   http://127.0.0.1:{self.api_port}/")
         print(f"RPC         {self.anvil.url}")
@@ -230,6 +241,20 @@ class Devnet:
         )
         return posted
 
+    def _head(self) -> int:
+        return int(self.net.rpc.call("eth_blockNumber", []), 16)
+
+    def latencies(self, task_ids: list[int]) -> dict[int, int] | None:
+        """Blocks from creation to finalization of each task; ``None`` until all ended."""
+        market = self.net.deployment["TaskMarket"]
+        blocks: dict[str, dict[int, int]] = {"TaskCreated": {}, "TaskFinalized": {}}
+        for event in blocks:
+            for e in market.logs(self.net.rpc, event, from_block=self.net.deployment.block):
+                blocks[event][int(e.args["task_id"])] = e.log.block_number
+        if any(t not in blocks["TaskFinalized"] for t in task_ids):
+            return None
+        return {t: blocks["TaskFinalized"][t] - blocks["TaskCreated"][t] for t in task_ids}
+
     def progress(self) -> str:
         net = self.net
         count = int(net.call("TaskMarket", "task_count"))
@@ -274,8 +299,8 @@ def run(args: argparse.Namespace) -> int:
     old_term = signal.signal(signal.SIGTERM, _stop)
     try:
         devnet.start()
-        if not args.no_samples:
-            devnet.post_samples()
+        samples = [] if args.no_samples else devnet.post_samples()
+        if samples:
             print()
         started = time.time()
         last = ""
@@ -286,6 +311,10 @@ def run(args: argparse.Namespace) -> int:
             if line != last:
                 print(time.strftime("%H:%M:%S"), line, flush=True)
                 last = line
+            if samples and (took := devnet.latencies(samples)) is not None:
+                listed = ", ".join(f"task {t} {n}" for t, n in took.items())
+                print(f"samples ended; blocks from creation to finalization: {listed}")
+                samples = []
             for _ in range(20):
                 if stopping["flag"]:
                     break

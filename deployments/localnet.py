@@ -58,6 +58,7 @@ class LocalNet:
     requester: LocalAccount = field(init=False)
     agents: list[AgentSetup] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    worker_logs: dict[Path, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,22 @@ class LocalNet:
         )
         log_file.close()
         self.processes.append(proc)
+        self.worker_logs[self.workdir / f"{name}.log"] = proc
         return proc
+
+    def wait_workers(self, timeout: float = 300.0) -> None:
+        """Until every worker started here is following the chain (``worker.started``)."""
+        deadline = time.time() + timeout
+        waiting = dict(self.worker_logs)
+        while waiting:
+            for path, proc in list(waiting.items()):
+                if path.exists() and '"worker.started"' in path.read_text(errors="replace"):
+                    del waiting[path]
+                elif proc.poll() is not None:
+                    raise RuntimeError(f"worker exited with {proc.returncode}: see {path}")
+            if waiting and time.time() > deadline:
+                raise TimeoutError(f"workers not started in {timeout:.0f}s: {sorted(waiting)}")
+            time.sleep(0.2)
 
     def stop_workers(self, timeout: float = 15.0) -> None:
         for proc in self.processes:
