@@ -120,6 +120,8 @@ class Reconciler:
                     self._copy_chain_state(seated, MemberState(1, False, False, bytes(32)))
                     commits.append(seated)
 
+        self._start_inference(to_compute)  # at once: the commit of a seated task
+        to_compute = []
         reveals = await self._active(active, head, to_compute, commits)
         self._start_inference(to_compute)
         if commits:

@@ -70,11 +70,8 @@ class Seating:
         """The step for waiting task ``row`` when ``head`` is the latest block."""
         if not await self.parents_done(row):
             return Step.WAIT
-        task = await self.view.task(row.task_id)
-        # A transaction lands in head + 1 at the earliest; the committee exists from
-        # the block after the draw block on.
-        if head < task.draw_block:
-            return Step.WAIT
+        # Empty until the next block can seat the committee (draw block mined, parents
+        # finalized, none failed, and the draw block's hash still within reach).
         committee = await self.view.preview_committee(row.task_id)
         seated = self.agent in committee
         if committee and (committee != row.committee or seated != row.member):
@@ -84,7 +81,13 @@ class Seating:
             self.store.set_committee(row.task_id, committee, seated)
         if seated:
             return Step.SEATED
-        if head < task.draw_block + self.activate_after(row.task_id):
+        # The draw block the row knows is a lower bound: parents finalized later, or a
+        # redraw the follower has not delivered yet, only move it on.
+        after = self.activate_after(row.task_id)
+        if head < row.draw_block + after:
+            return Step.WAIT
+        task = await self.view.task(row.task_id)
+        if head < task.draw_block + after:
             return Step.WAIT
         # A member's commit waiting in the pool activates it first: then leave it be.
         if await self.view.phase(row.task_id, pending=True) != Phase.WAITING:
