@@ -1,10 +1,11 @@
 """Worker throughput and latency on a real anvil with 3 workers (1 s blocks).
 
 Posts tasks at a steady rate, waits for all of them, and reports tasks finalized
-per minute and the latency from TaskCreated to TaskFinalized (block timestamps),
-split into inference, waiting for windows and blocks, and worker overhead
-(event delivered to the worker -> its commit transaction broadcast, minus
-inference), read from the workers' SQLite files and JSON logs.
+per minute and the latency from TaskCreated to TaskFinalized, in blocks and in
+seconds (block timestamps), split into inference, waiting for windows and blocks,
+and worker overhead (the worker seeing itself seated -> its commit transaction
+broadcast, minus inference), read from the workers' SQLite files. Protocol v2: a
+task created in block N is seated from its draw block N + 1; the aim is N + 4.
 
     python bench/worker.py [--tasks 30] [--rate 2] [--package DIR] [--json]
 """
@@ -81,16 +82,11 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
         model = net.register_model(package)
         for stake in (1, 2, 3):
             net.add_agent(stake * ETHER, [model])
+        net.cross_epoch()  # the agents can be drawn from the next stake epoch on
         for agent in net.agents:
             net.start_worker(agent, [package])
         try:
-            # Wait for the workers to be up (their first log line).
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                logs = [(work / f"worker{i}.log") for i in range(3)]
-                if all(p.exists() and "worker.started" in p.read_text() for p in logs):
-                    break
-                time.sleep(0.5)
+            net.wait_workers(timeout=180)
             ids = asyncio.run(_post(net, model, tasks, rate))
             net.wait_phases(ids, timeout=600)
         finally:
@@ -99,6 +95,8 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
         market = net.deployment["TaskMarket"]
         created: dict[int, int] = {}
         finalized: dict[int, int] = {}
+        created_block: dict[int, int] = {}
+        finalized_block: dict[int, int] = {}
         block_ts: dict[str, int] = {}
         raw_logs = net.rpc.call(
             "eth_getLogs",
@@ -119,10 +117,15 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
             bh = raw["blockHash"]
             if bh not in block_ts:
                 block_ts[bh] = int(net.rpc.call("eth_getBlockByHash", [bh, False])["timestamp"], 16)
-            target = created if event.name == "TaskCreated" else finalized
-            target[int(event.args["task_id"])] = block_ts[bh]
+            task_id = int(event.args["task_id"])
+            if event.name == "TaskCreated":
+                created[task_id], created_block[task_id] = block_ts[bh], int(raw["blockNumber"], 16)
+            else:
+                finalized[task_id] = block_ts[bh]
+                finalized_block[task_id] = int(raw["blockNumber"], 16)
 
     latency = [float(finalized[t] - created[t]) for t in ids]
+    blocks = [float(finalized_block[t] - created_block[t]) for t in ids]
     inference: list[float] = []
     overhead: list[float] = []
     for i in range(3):
@@ -131,8 +134,9 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
         for row in conn.execute("SELECT * FROM worker_tasks WHERE member = 1"):
             if row["inference_ms"] is not None:
                 inference.append(row["inference_ms"])
-            if row["commit_sent_at"] is not None and row["inference_ms"] is not None:
-                spent = (row["commit_sent_at"] - row["seen_at"]) * 1000 - row["inference_ms"]
+            seated = row["seated_at"]
+            if row["commit_sent_at"] is not None and row["inference_ms"] and seated:
+                spent = (row["commit_sent_at"] - seated) * 1000 - row["inference_ms"]
                 overhead.append(max(0.0, spent))
         conn.close()
     span = max(finalized.values()) - min(created.values())
@@ -141,6 +145,7 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
         "post_rate_per_s": rate,
         "package": str(package),
         "tasks_per_minute": round(tasks / max(span, 1) * 60, 1),
+        "latency_blocks": {"p50": _pct(blocks, 50), "p95": _pct(blocks, 95)},
         "latency_s": {"p50": _pct(latency, 50), "p95": _pct(latency, 95)},
         "inference_ms": {"p50": _pct(inference, 50), "p95": _pct(inference, 95)},
         "overhead_ms": {"p50": _pct(overhead, 50), "p95": _pct(overhead, 95)},
@@ -148,12 +153,18 @@ def run(tasks: int, rate: float, package: Path) -> dict[str, Any]:
             "p50": _pct(latency, 50) - _pct(inference, 50) / 1000 - _pct(overhead, 50) / 1000
         },
         "mean_latency_s": statistics.fmean(latency),
+        "mean_latency_blocks": statistics.fmean(blocks),
     }
 
 
 def render(r: dict[str, Any]) -> str:
     rows = [
         ("tasks finalized per minute", f"{r['tasks_per_minute']:.1f}", ""),
+        (
+            "TaskCreated -> TaskFinalized, blocks",
+            f"{r['latency_blocks']['p50']:.0f}",
+            f"{r['latency_blocks']['p95']:.0f}",
+        ),
         (
             "TaskCreated -> TaskFinalized",
             f"{r['latency_s']['p50']:.1f} s",
@@ -165,7 +176,7 @@ def render(r: dict[str, Any]) -> str:
             f"{r['inference_ms']['p95']:.2f} ms",
         ),
         (
-            "  worker overhead (seen -> commit sent - inference)",
+            "  worker overhead (seated -> commit sent - inference)",
             f"{r['overhead_ms']['p50']:.1f} ms",
             f"{r['overhead_ms']['p95']:.1f} ms",
         ),
