@@ -145,6 +145,9 @@ def _print_task(handle: TaskHandle) -> None:
     if info.parents:
         print(f"parents      {', '.join(str(parent) for parent in info.parents)}")
     print(f"quorum       {info.quorum} of {size}")
+    if info.draw_block is not None:
+        later = " (or the block after its last parent's end)" if info.parents else ""
+        print(f"draw block   {info.draw_block}{later}")
     if committee.commit_end is not None:
         print(
             f"windows      commit until {committee.commit_end}, reveal until {committee.reveal_end}"

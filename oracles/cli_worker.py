@@ -1,10 +1,17 @@
-"""``agentnet worker`` and ``agentnet agent ...``: run a node, manage an agent's stake."""
+"""``agentnet worker`` and ``agentnet agent ...``: run a node, manage an agent's stake.
+
+Protocol v2 counts stake in epochs of ``AgentStaking.epochBlocks()`` blocks: a stake
+change made in epoch ``k`` counts for committees drawn from epoch ``k + 1`` on, and
+stake asked out in epoch ``k`` can be withdrawn from epoch ``k + 2`` (besides the
+unbonding time and no open task). The agent commands say so where it matters.
+"""
 
 from __future__ import annotations
 
 import argparse
 import errno
 import sqlite3
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
@@ -110,10 +117,41 @@ def _register(args: argparse.Namespace) -> int:
     print(f"stake   {format_eth(stake)}")
     print(f"models  {', '.join('0x' + model_id.hex() for model_id in models)}")
     print(f"tx      {receipt['transactionHash']}")
+    epochs = Epochs.read(chain)
+    if epochs is not None:
+        drawn = epochs.of(int(receipt["blockNumber"], 16)) + 1
+        print(f"drawn   from epoch {drawn} (block {epochs.first_block(drawn)})")
     return 0
 
 
+@dataclass(frozen=True)
+class Epochs:
+    """The stake epochs of the deployment's AgentStaking (protocol v2)."""
+
+    blocks: int  # per epoch
+    current: int
+
+    @classmethod
+    def read(cls, chain: Chain) -> Epochs | None:
+        """``None`` for contracts without epochs (protocol v1)."""
+        staking = chain.deployment["AgentStaking"]
+        if not any(i.get("name") == "epochBlocks" for i in staking.abi):
+            return None
+        return cls(
+            int(chain.call("AgentStaking", "epochBlocks")),
+            int(chain.call("AgentStaking", "currentEpoch")),
+        )
+
+    def of(self, block: int) -> int:
+        return block // self.blocks
+
+    def first_block(self, epoch: int) -> int:
+        return epoch * self.blocks
+
+
 def _status(args: argparse.Namespace) -> int:
+    from oracles.worker.chainview import named_fields
+
     if args.agent is not None:
         agent = args.agent
     elif args.owner_keystore is not None:
@@ -121,33 +159,41 @@ def _status(args: argparse.Namespace) -> int:
     else:
         raise UsageError("give --agent ADDRESS or --owner-keystore FILE")
     chain = Chain(args.rpc, args.deployment)
-    info = chain.call("AgentStaking", "agentInfo", agent)
-    (
-        signer,
-        status,
-        stake,
-        pending,
-        unbond_at,
-        weight,
-        models,
-        endpoint,
-        agreed,
-        disagreed,
-        missed,
-    ) = info
+    staking = chain.deployment["AgentStaking"]
+    info = named_fields(staking, "agentInfo", chain.call("AgentStaking", "agentInfo", agent))
+    pending = int(info["pending_unstake"])
+    models = [bytes(m) for m in info["models"]]
+    epochs = Epochs.read(chain)
     print(f"agent        {agent}")
-    print(f"status       {STATUS.get(int(status), status)}")
-    print(f"signer       {to_checksum_address(signer)}")
-    print(f"stake        {format_eth(stake)}")
-    print(
-        f"unbonding    {format_eth(pending)}"
-        + (f" (withdrawable at {unbond_at})" if pending else "")
-    )
-    print(f"weight       {format_eth(weight)}")
-    print(f"models       {', '.join('0x' + bytes(model_id).hex() for model_id in models) or '-'}")
-    print(f"endpoint     {endpoint or '-'}")
+    print(f"status       {STATUS.get(int(info['status']), info['status'])}")
+    print(f"signer       {to_checksum_address(info['signer'])}")
+    print(f"stake        {format_eth(int(info['stake']))}")
+    unbonding = f"unbonding    {format_eth(pending)}"
+    if pending:
+        unbonding += f" (withdrawable at {info['unbond_at']}"
+        if epochs is not None:
+            unbonding += (
+                f" and from epoch {chain.call('AgentStaking', 'withdrawableFromEpoch', agent)}"
+            )
+        unbonding += ")"
+    print(unbonding)
+    if epochs is None:
+        print(f"weight       {format_eth(int(info['weight']))}")
+    else:
+        print(f"epoch        {epochs.current} (blocks of {epochs.blocks})")
+        print(f"weight       {format_eth(int(info['weight']))} (from its stake now)")
+        for model_id in models:
+            now = int(chain.call("AgentStaking", "weightOf", agent, model_id))
+            drawn = int(chain.call("AgentStaking", "weightAt", agent, model_id, epochs.current))
+            print(
+                f"  drawn      0x{model_id.hex()[:16]}  {format_eth(drawn)} in epoch "
+                f"{epochs.current}, {format_eth(now)} from epoch {epochs.current + 1}"
+            )
+    print(f"models       {', '.join('0x' + model_id.hex() for model_id in models) or '-'}")
+    print(f"endpoint     {info['endpoint'] or '-'}")
     print(f"claimable    {format_eth(chain.call('TaskMarket', 'claimable', agent))}")
     print(f"open tasks   {chain.call('TaskMarket', 'openTasks', agent)}")
+    agreed, disagreed, missed = info["agreed"], info["disagreed"], info["missed"]
     print(f"reputation   agreed {agreed}, disagreed {disagreed}, missed {missed}")
     return 0
 
@@ -173,6 +219,14 @@ def _withdraw(args: argparse.Namespace) -> int:
 
 def _withdraw_stake(args: argparse.Namespace) -> int:
     owner, chain = _owner_and_chain(args)
+    epochs = Epochs.read(chain)
+    if epochs is not None and int(chain.call("AgentStaking", "pendingUnstakeOf", owner.address)):
+        first = int(chain.call("AgentStaking", "withdrawableFromEpoch", owner.address))
+        if epochs.current < first:
+            raise UsageError(
+                f"the stake asked out still counts in draws until epoch {first} "
+                f"(block {epochs.first_block(first)}); this is epoch {epochs.current}"
+            )
     return _send(chain, owner, "AgentStaking", "withdrawStake")
 
 
@@ -184,7 +238,14 @@ def _deregister(args: argparse.Namespace) -> int:
 def _unstake(args: argparse.Namespace) -> int:
     amount = parse_amount(args.amount)
     owner, chain = _owner_and_chain(args)
-    return _send(chain, owner, "AgentStaking", "requestUnstake", amount)
+    _send(chain, owner, "AgentStaking", "requestUnstake", amount)
+    unbond_at = chain.call("AgentStaking", "unbondAt", owner.address)
+    line = f"withdrawable at {unbond_at}"
+    if Epochs.read(chain) is not None:
+        first = int(chain.call("AgentStaking", "withdrawableFromEpoch", owner.address))
+        line += f" and from epoch {first}"
+    print(line + " (with no open task)")
+    return 0
 
 
 # ---------------------------------------------------------------- parsers

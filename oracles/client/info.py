@@ -23,9 +23,11 @@ from oracles.protocol import Phase
 class TaskInfo:
     """A posted task as its ``TaskCreated`` event says, and its phase when read.
 
-    ``committee_size`` is the number of seats asked for (``None`` where the contracts'
-    ``TaskCreated`` does not carry it: v1). ``tx_hash`` and ``block`` are those of
-    its ``createTask`` transaction.
+    ``committee_size`` is the number of seats asked for and ``draw_block`` the block
+    whose hash draws them, as fixed at creation (both ``None`` where the contracts'
+    ``TaskCreated`` does not carry them: v1; a task with parents draws from the block
+    after its last parent's end if that comes later). ``tx_hash`` and ``block`` are
+    those of its ``createTask`` transaction.
     """
 
     task_id: int
@@ -35,6 +37,7 @@ class TaskInfo:
     fee: int
     quorum: int
     committee_size: int | None
+    draw_block: int | None
     input: bytes
     parents: tuple[int, ...]
     tx_hash: str
@@ -45,6 +48,7 @@ class TaskInfo:
         """Read a ``TaskCreated`` event (decoded by field name)."""
         args = created.args
         size = args.get("committee_size")
+        draw = args.get("draw_block")
         return cls(
             task_id=int(args["task_id"]),
             phase=phase,
@@ -53,6 +57,7 @@ class TaskInfo:
             fee=int(args["fee"]),
             quorum=int(args["quorum"]),
             committee_size=None if size is None else int(size),
+            draw_block=None if draw is None else int(draw),
             input=bytes(args["input"]),
             parents=tuple(int(p) for p in args["parents"]),
             tx_hash=created.log.tx_hash,

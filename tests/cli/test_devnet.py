@@ -1,16 +1,21 @@
-"""`agentnet devnet` starts the whole network and stops it cleanly on Ctrl-C."""
+"""`agentnet devnet` starts the whole network, runs its samples to finalization, and
+stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from model_export.tiny import tiny_package
 
@@ -44,9 +49,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_devnet_no_samples_starts_and_stops_cleanly(
-    tmp_path: Path, tmp_path_factory, embedding_package: Path
-) -> None:
+def _devnet(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, *flags: str
+) -> subprocess.Popen[str]:
+    """``agentnet devnet --tiny`` on free ports, with the tiny packages as its models."""
     base = tmp_path_factory.getbasetemp() / "agentnet-tiny"
     models = tmp_path / "models"
     models.mkdir()
@@ -56,17 +62,13 @@ def test_devnet_no_samples_starts_and_stops_cleanly(
         ("smollm2", "generation"),
     ):
         shutil.copytree(tiny_package(base, name), models / f"tiny-{alias}")
-    work = tmp_path / "devnet"
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "oracles.cli",
             "devnet",
             "--tiny",
-            "--no-samples",
-            "--workers",
-            "2",
             "--rpc-port",
             "0",
             "--api-port",
@@ -74,7 +76,8 @@ def test_devnet_no_samples_starts_and_stops_cleanly(
             "--models-dir",
             str(models),
             "--workdir",
-            str(work),
+            str(tmp_path / "devnet"),
+            *flags,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -82,20 +85,40 @@ def test_devnet_no_samples_starts_and_stops_cleanly(
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def _read_until(
+    proc: subprocess.Popen[str], done: Callable[[str], bool], timeout: float
+) -> list[str]:
+    """Lines of the devnet's output up to the first ``done`` one (all of them if it ends)."""
     lines: list[str] = []
-    dashboard = rpc = ""
-    deadline = time.time() + 240
+    deadline = time.time() + timeout
     assert proc.stdout is not None
-    while time.time() < deadline and not (dashboard and rpc):
+    while time.time() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
         lines.append(line)
-        if line.startswith("dashboard"):
-            dashboard = line.split()[-1]
-        if line.startswith("RPC"):
-            rpc = line.split()[-1]
-    assert dashboard and rpc, "".join(lines)
+        if done(line):
+            break
+    return lines
+
+
+def _value(lines: list[str], label: str) -> str:
+    """The last word of the first output line starting with ``label``."""
+    return next(line.split()[-1] for line in lines if line.startswith(label))
+
+
+def test_devnet_no_samples_starts_and_stops_cleanly(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, embedding_package: Path
+) -> None:
+    proc = _devnet(tmp_path, tmp_path_factory, "--no-samples", "--workers", "2")
+    lines = _read_until(proc, lambda line: line.startswith("RPC"), 240)
+    assert any(line.startswith("dashboard") for line in lines), "".join(lines)
+    assert any(line.startswith("RPC") for line in lines), "".join(lines)
+    dashboard, rpc = _value(lines, "dashboard"), _value(lines, "RPC")
+    # Protocol v2: the agents were registered, then an epoch boundary was crossed.
+    assert any(line.startswith("epoch       mined") for line in lines), "".join(lines)
 
     children = _children_of(proc.pid)
     assert len(children) >= 4  # anvil, 2 workers, the API
@@ -118,3 +141,48 @@ def test_devnet_no_samples_starts_and_stops_cleanly(
     assert "stopped; nothing left running" in rest
     leftovers = [pid for pid in children if _alive(pid)]
     assert leftovers == [], leftovers
+
+
+def test_devnet_samples_run_to_finalization(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, embedding_package: Path
+) -> None:
+    """Every sample task (embeddings, a classification, a generation, an invalid input,
+    a map-reduce workflow) succeeds; `agentnet task show` and `agent status` print
+    what protocol v2 adds (draw block, seats; epochs and draw weights)."""
+    proc = _devnet(tmp_path, tmp_path_factory, "--workers", "3")
+    try:
+        lines = _read_until(proc, lambda line: line.startswith("samples ended"), 300)
+        output = "".join(lines)
+        assert lines and lines[-1].startswith("samples ended"), output
+        progress = [line for line in lines if " tasks 9: " in line]
+        assert progress and progress[-1].split("tasks 9: ")[1].startswith("succeeded 9 |"), output
+        took = re.findall(r"task (\d+) (\d+)", lines[-1])
+        assert [int(task) for task, _ in took] == list(range(1, 10)), lines[-1]
+
+        chain = ["--rpc", _value(lines, "RPC"), "--deployment", _value(lines, "contracts")]
+        shown = _agentnet("task", "show", "9", *chain)
+        assert "phase        succeeded" in shown and "parents      6, 7, 8" in shown, shown
+        assert re.search(r"^draw block   \d+ \(or the block after its last parent", shown, re.M)
+        members = re.findall(r"^  member     (0x[0-9a-fA-F]{40})  revealed 0x", shown, re.M)
+        assert members, shown
+        status = _agentnet("agent", "status", *chain, "--agent", members[0])
+        assert re.search(r"^epoch        \d+ \(blocks of 256\)$", status, re.M), status
+        assert re.search(r"^  drawn      0x[0-9a-f]{16}  \d+ ETH in epoch \d+", status, re.M)
+        assert re.search(r"^reputation   agreed [1-9]", status, re.M), status
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, rest
+    assert "stopped; nothing left running" in rest
+
+
+def _agentnet(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "oracles.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
