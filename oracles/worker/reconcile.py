@@ -184,22 +184,24 @@ class Reconciler:
         )
         state_of = {r.task_id: s for (r, _), s in zip(asked, states, strict=True)}
         reveals: list[TaskRow] = []
+        ready: list[TaskRow] = []
         for row, phase in active:
             state = state_of.get(row.task_id)
             if state is not None and state.member != row.member:
                 self.store.set_committee(row.task_id, row.committee, state.member)
+            if phase == Phase.READY:
+                ready.append(row)
             if state is None or not state.member:
-                if phase == Phase.READY:
-                    await self._finalize(row, head)
                 continue
             self._copy_chain_state(row, state)
             if phase == Phase.COMMIT and not state.committed:
                 (to_compute if row.salt is None else commits).append(row)
             elif phase == Phase.REVEAL and state.committed and not state.revealed:
-                if row.salt is not None:
-                    reveals.append(row)
-            elif phase == Phase.READY:
-                await self._finalize(row, head)
+                # Committed by this signer but unknown here (another --db): nothing to reveal.
+                if row.salt is None:
+                    continue
+                reveals.append(row)
+        await asyncio.gather(*(self._finalize(row, head) for row in ready))
         return reveals
 
     async def _finalize(self, row: TaskRow, head: Head) -> None:
