@@ -20,6 +20,7 @@ import pytest
 from eth_account import Account
 
 from oracles.chain.anvil import Anvil
+from oracles.chain.rpc import SyncRpcClient
 from oracles.chain.sender import send_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,10 @@ def test_operator_and_requester_flow(chain: Anvil, tmp_path: Path, embedding_pac
     )
     status = agentnet("agent", "status", *rpc, *dep, "--agent", owner).stdout
     assert "active" in status and signer in status and "1 ETH" in status
+
+    # Protocol v2 draws with the stakes of the epoch before (256 blocks): cross one, so
+    # that the agent just registered can be drawn (nothing changes for v1).
+    SyncRpcClient(chain.url).call("anvil_mine", [hex(256)])
 
     env = {**os.environ, "AGENTNET_PASSWORD": PASSWORD}
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
