@@ -7,6 +7,7 @@ constructor arguments, wiring), so what the tests deploy is what users deploy.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class Protocol:
     params: Params
 
 
+@functools.cache
 def load_partial(name: str) -> Any:
     """A deployer for ``contracts/<name>.vy`` (compiled once per process)."""
     return boa.load_partial(str(CONTRACTS_DIR / f"{name}.vy"))
