@@ -42,6 +42,7 @@ from oracles.worker.telemetry import HealthServer, WorkerMetrics
 log = structlog.get_logger("agentnet.worker")
 
 GAUGES_INTERVAL = 5.0
+NONCES_INTERVAL = 1.0
 CLAIMS_INTERVAL = 5.0
 
 
@@ -176,6 +177,7 @@ class Worker:
                 group.create_task(follower.run(stop))
                 group.create_task(self._reconcile_loop(stop, reconciler))
                 group.create_task(self._gauges_loop(stop, view))
+                group.create_task(self._nonces_loop(stop, submitter))
                 if claimer is not None:
                     group.create_task(self._claims_loop(stop, claimer))
                 group.create_task(self._close_on_stop(stop, submitter))
@@ -237,6 +239,16 @@ class Worker:
                 log.warning("worker.reconcile_failed", error=str(exc))
             self._last_reconcile = time.time()
             await _wait(self._wake, self.settings.poll_interval)
+
+    @staticmethod
+    async def _nonces_loop(stop: asyncio.Event, submitter: Submitter) -> None:
+        """Every second, a look for a transaction of ours stuck behind a nonce gap."""
+        while not stop.is_set():
+            try:
+                await submitter.check_nonce_gap()
+            except ChainError as exc:
+                log.warning("worker.nonce_check_failed", error=str(exc))
+            await _wait(stop, NONCES_INTERVAL)
 
     async def _gauges_loop(self, stop: asyncio.Event, view: ChainReads) -> None:
         """Chain lag, signer balance and claimable rewards, every few seconds."""

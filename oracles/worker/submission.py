@@ -28,11 +28,15 @@ from oracles.chain.errors import ChainError, TransactionError
 from oracles.chain.rpc import AsyncRpcClient
 from oracles.chain.sender import SentTx, TxSender
 from oracles.protocol import commitment, sign_commit, sign_reveal
+from oracles.worker.nonces import NonceWatch
 from oracles.worker.settings import NodeSettings
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
 
 log = structlog.get_logger("agentnet.worker")
+
+# Seconds a transaction waits behind a nonce gap before the pending sends are forgotten.
+NONCE_GAP_AFTER_S = 3.0
 
 # The event a mined commit or reveal emits for each item that took effect.
 STEP_EVENTS = {"commit": "Committed", "reveal": "Revealed"}
@@ -94,6 +98,7 @@ class Submitter:
         self.settings = settings
         self.on_mined = on_mined
         self.sender = TxSender(rpc, signer, on_sent=self._on_broadcast)
+        self.nonces = NonceWatch(rpc, self.sender.address)
         self._group: asyncio.TaskGroup | None = None
         self._closed = False
         self._sends: set[asyncio.Task[None]] = set()
@@ -124,6 +129,14 @@ class Submitter:
         """
         self._cancel_sends()
         self.sender.forget_pending()
+
+    async def check_nonce_gap(self) -> None:
+        """Forget the pending sends when one waits behind a nonce nobody will fill
+        (:mod:`~oracles.worker.nonces`): the next look resends from the mined count."""
+        gap = await self.nonces.gap(NONCE_GAP_AFTER_S)
+        if gap is not None:
+            log.warning("worker.nonce_gap", mined=gap[0], waiting_from=gap[1])
+            self.after_reorg()
 
     def _cancel_sends(self) -> None:
         for task in list(self._sends):
@@ -220,7 +233,9 @@ class Submitter:
         task.add_done_callback(self._sends.discard)
 
     def _on_broadcast(self, sent: SentTx) -> None:
-        """Called by the sender right after a broadcast: record when, for the overhead."""
+        """Called by the sender right after a broadcast: its nonce, and (for a commit)
+        when, for the overhead."""
+        self.nonces.sent(asyncio.current_task(), sent.nonce)
         action, ids, began = _CURRENT_SEND.get(("", [], 0.0))
         if action != "commit" or sent.attempt != 0:
             return
@@ -253,6 +268,7 @@ class Submitter:
             self._rest(ids)
             return
         finally:
+            self.nonces.done(asyncio.current_task())
             for task_id in ids:
                 self._inflight.discard((task_id, action))
         self.on_mined()
@@ -312,6 +328,7 @@ class Submitter:
             self._poke_retry_at[agent] = time.time() + max(1.0, 2 * self.settings.poll_interval)
             return
         finally:
+            self.nonces.done(asyncio.current_task())
             self._pokes.discard(agent)
         self.on_mined()
         self.metrics.tx.labels("poke", "sent").inc()
