@@ -52,6 +52,10 @@ GROUPS: dict[str, Group] = {
     "demo": Group(
         "deployments.inprocess_demo", "walk tasks through their life on an in-process chain"
     ),
+    "guestbook": Group(
+        "oracles.cli_guestbook",
+        "deploy and use the example guestbook whose posts the network screens for spam",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from oracles.chain.keys import load_keystore
 from oracles.chain.rpc import AsyncRpcClient, RetryPolicy
 from oracles.chain.sender import TxSender
 from oracles.client import inputs, outputs
+from oracles.client.deliver import send_delivery
 from oracles.client.errors import ClientError, NoEligibleAgent, Reverted, UnknownTask
 from oracles.client.handle import AsyncTaskHandle, WaitPolicy
 from oracles.client.inputs import TaskInput
@@ -328,6 +329,26 @@ class AsyncClient:
     ) -> bytes:
         """Post a map-reduce workflow and return the reduce task's output bytes."""
         return await (await self.post_workflow(maps, reduce, model)).wait(timeout)
+
+    # --- consumer contracts -------------------------------------------------------------
+    async def deliver(
+        self,
+        consumer: str,
+        task_id: int,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the task's wait, as TaskHandle.wait)
+    ) -> str:
+        """Wait for a task a consumer contract posted, then send it the output; the tx hash.
+
+        ``consumer.deliver(task_id, output)`` checks the output against the task's result
+        (see :mod:`oracles.client.deliver`). Raises :class:`TaskFailed` (then the contract
+        can refund whoever paid), :class:`TaskTimeout`, or :class:`Reverted` with the
+        contract's reason (e.g. ``consumer: result already delivered``).
+        """
+        handle = await self.task(task_id)
+        output = await handle.wait(timeout)
+        receipt = await send_delivery(await self._ready(), consumer, task_id, output)
+        return str(receipt["transactionHash"])
 
     # --- payments ---------------------------------------------------------------------
     async def claimable(self, account: str | None = None) -> int:

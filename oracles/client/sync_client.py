@@ -284,6 +284,14 @@ class Client:
         """The id ``model`` names (or the default model of ``kind``)."""
         return self._runner.run(self._async.model_id(model, kind))
 
+    # --- consumer contracts -------------------------------------------------------------
+    def deliver(self, consumer: str, task_id: int, *, timeout: float | None = None) -> str:
+        """Wait for the task, then send its output to ``consumer``; the transaction hash.
+
+        See :meth:`AsyncClient.deliver`.
+        """
+        return self._runner.run(self._async.deliver(consumer, task_id, timeout=timeout))
+
     # --- payments ---------------------------------------------------------------------
     def claimable(self, account: str | None = None) -> int:
         """Wei credited to ``account`` (default: this requester), e.g. refunds."""

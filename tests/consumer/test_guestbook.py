@@ -52,6 +52,7 @@ def test_post_creates_a_classification_task_paid_by_the_poster(
     assert (view.fee, view.committee_size, view.quorum) == (fee, 3, 2)
     assert bytes(view.model_id) == chain.model_id
     assert guestbook.posts(post_id) == (
+        post_id,
         poster,
         task_id,
         PENDING,
@@ -92,7 +93,7 @@ def test_genuine_verdict_publishes(guestbook: Any, chain: Chain, poster: str) ->
     assert guestbook.published_count() == 1
     assert guestbook.published(0) == post_id
     assert [tuple(p) for p in guestbook.publishedPage(0, 20)] == [
-        (poster, task_id, PUBLISHED, "Great party")
+        (post_id, poster, task_id, PUBLISHED, "Great party")
     ]
     assert tuple(guestbook.requestOf(task_id))[0] == 2
 

@@ -58,6 +58,7 @@ TASK_SHIFT: constant(uint256) = 168
 
 
 struct Post:
+    post_id: uint256
     poster: address
     task_id: uint256
     status: uint8
@@ -200,11 +201,12 @@ def posts(post_id: uint256) -> Post:
     """
     @notice A post.
     @param post_id The post (1 to `post_count`).
-    @return Post Poster, task id, status (0 unknown, 1 pending, 2 published,
+    @return Post Its id, poster, task id, status (0 unknown, 1 pending, 2 published,
             3 rejected, 4 refunded) and text.
     """
     word: uint256 = self._posts[post_id]
     return Post(
+        post_id=post_id,
         poster=self._poster(word),
         task_id=word >> TASK_SHIFT,
         status=convert((word >> STATUS_SHIFT) & 255, uint8),
@@ -241,6 +243,7 @@ def publishedPage(start: uint256, count: uint256) -> DynArray[Post, MAX_PAGE]:
         word: uint256 = self._posts[post_id]
         page.append(
             Post(
+                post_id=post_id,
                 poster=self._poster(word),
                 task_id=word >> TASK_SHIFT,
                 status=STATUS_PUBLISHED,

@@ -35,6 +35,7 @@ contract Guestbook is AgentnetConsumer {
     uint256 private constant TASK_SHIFT = 168;
 
     struct Post {
+        uint256 post_id;
         address poster;
         uint256 task_id;
         uint8 status;
@@ -103,11 +104,12 @@ contract Guestbook is AgentnetConsumer {
         require(ok, "guestbook: transfer failed");
     }
 
-    /// @notice A post: poster, task id, status (0 unknown, 1 pending, 2 published,
+    /// @notice A post: its id, poster, task id, status (0 unknown, 1 pending, 2 published,
     ///         3 rejected, 4 refunded) and text.
     function posts(uint256 post_id) external view returns (Post memory) {
         uint256 word = _posts[post_id];
         return Post(
+            post_id,
             address(uint160(word)),
             word >> TASK_SHIFT,
             uint8(word >> STATUS_SHIFT),
@@ -130,7 +132,9 @@ contract Guestbook is AgentnetConsumer {
         for (uint256 i = 0; i < n; i++) {
             uint256 post_id = _published[start + i];
             uint256 word = _posts[post_id];
-            page[i] = Post(address(uint160(word)), word >> TASK_SHIFT, STATUS_PUBLISHED, _texts[post_id]);
+            page[i] = Post(
+                post_id, address(uint160(word)), word >> TASK_SHIFT, STATUS_PUBLISHED, _texts[post_id]
+            );
         }
     }
 
