@@ -3,9 +3,10 @@
 A fresh protocol is deployed once per module (not the session `protocol`, so
 that agents other test modules registered cannot blur the ETH accounting), with
 three models, eight agents of varied stakes and model lists, two funded
-addresses that may register later, and three requesters. titanoboa's pytest
-plugin wraps every hypothesis example in `boa.env.anchor()`, so each example
-starts from exactly this state.
+addresses that may register later, and three requesters; then the chain moves to the
+next stake epoch, so that the agents can be drawn. titanoboa's pytest plugin wraps
+every hypothesis example in `boa.env.anchor()`, so each example starts from
+exactly this state.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import boa
 import pytest
 from eth_utils import keccak
 
+from deployments.boa_chain import EPOCH_BLOCKS, block_number, to_next_epoch
 from deployments.boa_deploy import Protocol, deploy
 from deployments.params import Params
 from tests.contracts.utils.protocol import ETHER, AgentKeys, new_agent
@@ -39,6 +41,7 @@ class World:
     agent_models: list[list[bytes]]
     spares: list[AgentKeys]
     requesters: list[str]
+    registered_epoch: int
     outsiders: list[str] = field(default_factory=list)
 
 
@@ -53,6 +56,7 @@ def world() -> World:
             protocol.registry.registerModel(mid, i, f"file://models/{i}/manifest.json")
 
     agents, agent_models = [], []
+    registered_epoch = block_number() // EPOCH_BLOCKS
     for stake, idx in zip(AGENT_STAKES, AGENT_MODELS, strict=True):
         agent = new_agent(balance=1_000 * ETHER)
         served = [models[i] for i in idx]
@@ -67,6 +71,8 @@ def world() -> World:
         boa.env.set_balance(addr, 1_000 * ETHER)
         requesters.append(addr)
     outsiders = [boa.env.generate_address() for _ in range(2)]
+    assert block_number() // EPOCH_BLOCKS == registered_epoch
+    to_next_epoch()
     return World(
         protocol=protocol,
         params=params,
@@ -76,5 +82,6 @@ def world() -> World:
         agent_models=agent_models,
         spares=spares,
         requesters=requesters,
+        registered_epoch=registered_epoch,
         outsiders=outsiders,
     )
