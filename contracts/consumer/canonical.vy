@@ -100,7 +100,9 @@ def _try_classification_index(output: Bytes[MAX_OUTPUT]) -> (bool, uint256):
     n: uint256 = len(output)
     if n < MIN_CLASSIFICATION_LEN:
         return (False, 0)
-    head: uint256 = self._head(output)
+    head: uint256 = 0
+    tail: uint256 = 0
+    head, tail = self._ends(output)
     if head >> (256 - 8 * INDEX_KEY_LEN) != INDEX_KEY:
         return (False, 0)
     index: uint256 = 0
@@ -118,7 +120,7 @@ def _try_classification_index(output: Bytes[MAX_OUTPUT]) -> (bool, uint256):
     label_end: uint256 = INDEX_KEY_LEN + digits + LABEL_KEY_LEN
     if (head >> (8 * (32 - label_end))) & (2**80 - 1) != LABEL_KEY:
         return (False, 0)
-    if self._tail(output) & 65_535 != CLOSE:
+    if tail & 65_535 != CLOSE:
         return (False, 0)
     return (True, index)
 
@@ -133,13 +135,12 @@ def _is_error(output: Bytes[MAX_OUTPUT]) -> bool:
     @param output The task's output.
     @return bool Whether it is an error output.
     """
-    n: uint256 = len(output)
-    if n < ERROR_KEY_LEN + 2:
+    if len(output) < ERROR_KEY_LEN + 2:
         return False
-    return (
-        self._head(output) >> (256 - 8 * ERROR_KEY_LEN) == ERROR_KEY
-        and self._tail(output) & 65_535 == CLOSE
-    )
+    head: uint256 = 0
+    tail: uint256 = 0
+    head, tail = self._ends(output)
+    return head >> (256 - 8 * ERROR_KEY_LEN) == ERROR_KEY and tail & 65_535 == CLOSE
 
 
 @internal
@@ -218,57 +219,21 @@ def _json_safe(text: Bytes[MAX_INPUT]) -> bool:
 
 @internal
 @pure
-def _head(data: Bytes[MAX_OUTPUT]) -> uint256:
+def _ends(data: Bytes[MAX_OUTPUT]) -> (uint256, uint256):
     """
-    @notice The first 32 bytes of `data`, zero-padded on the right.
+    @dev One call for both ends: an internal call copies its `Bytes`
+         argument into a frame of its own.
+    @notice The first and the last 32 bytes of `data`.
     @param data Any bytes.
-    @return uint256 Byte 0 in the top byte.
-    """
-    if len(data) >= 32:
-        return convert(extract32(data, 0), uint256)
-    return convert(convert(convert(data, Bytes[32]), bytes32), uint256)
-
-
-@internal
-@pure
-def _tail(data: Bytes[MAX_OUTPUT]) -> uint256:
-    """
-    @notice The last 32 bytes of `data` (fewer when it is shorter).
-    @param data Any bytes.
-    @return uint256 The last byte in the lowest byte.
+    @return uint256 The first 32 (byte 0 on top; zero-padded on the right
+            when `data` is shorter).
+    @return uint256 The last 32 (the last byte lowest; fewer when shorter).
     """
     n: uint256 = len(data)
     if n >= 32:
-        return convert(extract32(data, n - 32), uint256)
-    return self._head(data) >> (8 * (32 - n))
-
-
-@internal
-@pure
-def _at_least(word: uint256, k: uint256) -> uint256:
-    """
-    @dev For bytes below 0x80 and `k <= 0x80`: setting each byte's top bit
-         first means no byte borrows from the next.
-    @notice Marks the bytes of `word` that are at least `k`.
-    @param word 32 bytes, each below 0x80.
-    @param k The bound.
-    @return uint256 0x80 in each byte >= k, 0 elsewhere.
-    """
-    return ((word | HIGH_BITS) - k * LOW_BITS) & HIGH_BITS
-
-
-@internal
-@pure
-def _has_below(word: uint256, k: uint256) -> bool:
-    """
-    @dev The classic "has less" test: exact as a yes/no answer for
-         `k <= 0x80` (a borrow starts only at a byte below `k`).
-    @notice Whether some byte of `word` is below `k`.
-    @param word 32 bytes.
-    @param k The bound.
-    @return bool Whether a byte is below `k`.
-    """
-    return unsafe_sub(word, k * LOW_BITS) & ~word & HIGH_BITS != 0
+        return (convert(extract32(data, 0), uint256), convert(extract32(data, n - 32), uint256))
+    head: uint256 = convert(convert(convert(data, Bytes[32]), bytes32), uint256)
+    return (head, head >> (8 * (32 - n)))
 
 
 @internal
@@ -279,11 +244,18 @@ def _safe_word(word: uint256) -> bool:
     @param word 32 bytes.
     @return bool Whether all are safe.
     """
-    return not (
-        self._has_below(word, 32)
-        or self._has_below(word ^ QUOTES, 1)
-        or self._has_below(word ^ BACKSLASHES, 1)
+    # The classic "has less" test, `(x - k * 0x01..01) & ~x & 0x80..80`, is
+    # exact as a yes/no answer for k <= 0x80 (a borrow starts only at a byte
+    # below k): a byte below 0x20, or a zero byte once `"` or `\` is XORed
+    # to zero.
+    quotes: uint256 = word ^ QUOTES
+    backslashes: uint256 = word ^ BACKSLASHES
+    found: uint256 = (
+        (unsafe_sub(word, 32 * LOW_BITS) & ~word)
+        | (unsafe_sub(quotes, LOW_BITS) & ~quotes)
+        | (unsafe_sub(backslashes, LOW_BITS) & ~backslashes)
     )
+    return found & HIGH_BITS == 0
 
 
 @internal
@@ -300,11 +272,24 @@ def _base64_word(chunk: bytes32) -> uint256:
     """
     word: uint256 = convert(chunk, uint256)
     assert word & HIGH_BITS == 0, "canonical: not a 384-d embedding output"
-    upper: uint256 = self._at_least(word, 65) ^ self._at_least(word, 91)
-    lower: uint256 = self._at_least(word, 97) ^ self._at_least(word, 123)
-    digit: uint256 = self._at_least(word, 48) ^ self._at_least(word, 58)
-    slash: uint256 = self._at_least(word, 47) ^ self._at_least(word, 48)
-    plus: uint256 = self._at_least(word, 43) ^ self._at_least(word, 44)
+    # Bytes >= k get 0x80: setting each byte's top bit first (all are below
+    # 0x80, and k <= 0x80) means no byte borrows from the next. Written out
+    # rather than called: an internal call costs more than the arithmetic.
+    high: uint256 = word | HIGH_BITS
+    at_43: uint256 = (high - 43 * LOW_BITS) & HIGH_BITS
+    at_44: uint256 = (high - 44 * LOW_BITS) & HIGH_BITS
+    at_47: uint256 = (high - 47 * LOW_BITS) & HIGH_BITS
+    at_48: uint256 = (high - 48 * LOW_BITS) & HIGH_BITS
+    at_58: uint256 = (high - 58 * LOW_BITS) & HIGH_BITS
+    at_65: uint256 = (high - 65 * LOW_BITS) & HIGH_BITS
+    at_91: uint256 = (high - 91 * LOW_BITS) & HIGH_BITS
+    at_97: uint256 = (high - 97 * LOW_BITS) & HIGH_BITS
+    at_123: uint256 = (high - 123 * LOW_BITS) & HIGH_BITS
+    upper: uint256 = at_65 ^ at_91
+    lower: uint256 = at_97 ^ at_123
+    digit: uint256 = at_48 ^ at_58
+    slash: uint256 = at_47 ^ at_48
+    plus: uint256 = at_43 ^ at_44
     assert upper | lower | digit | slash | plus == HIGH_BITS, (
         "canonical: not a 384-d embedding output"
     )

@@ -8,8 +8,11 @@ pragma solidity ^0.8.28;
 ///         at a time (SWAR), never byte by byte.
 /// @dev A dishonest quorum could reveal anything: every function checks the shape it reads.
 library AgentnetCanonical {
-    uint256 private constant LOW_BITS = type(uint256).max / 255; // 0x0101...01
-    uint256 private constant HIGH_BITS = LOW_BITS * 128; // 0x8080...80
+    // Constants are literals: the legacy code generator evaluates a constant expression
+    // such as `type(uint256).max / 255` again, checked, wherever it is used.
+    // One bit (0x01), the top bit (0x80) of each byte:
+    uint256 private constant LOW_BITS = 0x0101010101010101010101010101010101010101010101010101010101010101;
+    uint256 private constant HIGH_BITS = 0x8080808080808080808080808080808080808080808080808080808080808080;
 
     uint256 private constant INDEX_KEY = 0x7b22696e646578223a; // {"index":
     uint256 private constant INDEX_KEY_LEN = 9;
@@ -25,16 +28,17 @@ library AgentnetCanonical {
     uint256 private constant EMBEDDING_LEN = 531;
     uint256 private constant EMBEDDING_DIM = 384;
 
-    uint256 private constant LANES_16 = (type(uint256).max / (2 ** 16 - 1)) * (2 ** 16 - 2 ** 8);
-    uint256 private constant LANES_32 = (type(uint256).max / (2 ** 32 - 1)) * (2 ** 32 - 2 ** 16);
-    uint256 private constant LANES_64 = (type(uint256).max / (2 ** 64 - 1)) * (2 ** 64 - 2 ** 32);
-    uint256 private constant LANES_128 =
-        (type(uint256).max / (2 ** 128 - 1)) * (2 ** 128 - 2 ** 64);
-    uint256 private constant LANES_256 = type(uint256).max - (2 ** 128 - 1);
+    // The upper half of each 16-, 32-, 64- and 128-bit lane, and of the word:
+    uint256 private constant LANES_16 = 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00;
+    uint256 private constant LANES_32 = 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000;
+    uint256 private constant LANES_64 = 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000;
+    uint256 private constant LANES_128 = 0xffffffffffffffff0000000000000000ffffffffffffffff0000000000000000;
+    uint256 private constant LANES_256 = 0xffffffffffffffffffffffffffffffff00000000000000000000000000000000;
 
-    uint256 private constant QUOTES = LOW_BITS * 0x22;
-    uint256 private constant BACKSLASHES = LOW_BITS * 0x5c;
-    uint256 private constant FILLER = LOW_BITS * 0x41;
+    // A double quote, a backslash and a harmless filler in every byte:
+    uint256 private constant QUOTES = 0x2222222222222222222222222222222222222222222222222222222222222222;
+    uint256 private constant BACKSLASHES = 0x5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c;
+    uint256 private constant FILLER = 0x4141414141414141414141414141414141414141414141414141414141414141;
 
     /// @notice `i` of a classification output `{"index":i,"label":"..."}`.
     function classificationIndex(bytes memory output) internal pure returns (uint256) {
@@ -85,8 +89,10 @@ library AgentnetCanonical {
             uint256 padding = (uint256(1) << (8 * (32 - n))) - 1;
             return _safeWord((_load(text, 0) & ~padding) | (FILLER & padding));
         }
-        for (uint256 i = 0; i < n / 32; i++) {
-            if (!_safeWord(_load(text, 32 * i))) return false;
+        unchecked {
+            for (uint256 offset = 0; offset + 32 <= n; offset += 32) {
+                if (!_safeWord(_load(text, offset))) return false;
+            }
         }
         // The last, partial word overlaps the one before it.
         return n % 32 == 0 || _safeWord(_load(text, n - 32));
@@ -141,19 +147,22 @@ library AgentnetCanonical {
 
     /// @dev 0x80 in each byte >= k (bytes below 0x80, k <= 0x80: no borrows).
     function _atLeast(uint256 word, uint256 k) private pure returns (uint256) {
-        return ((word | HIGH_BITS) - k * LOW_BITS) & HIGH_BITS;
-    }
-
-    /// @dev Whether a byte is below k (exact as a yes/no answer for k <= 0x80).
-    function _hasBelow(uint256 word, uint256 k) private pure returns (bool) {
         unchecked {
-            return (word - k * LOW_BITS) & ~word & HIGH_BITS != 0;
+            return ((word | HIGH_BITS) - k * LOW_BITS) & HIGH_BITS;
         }
     }
 
+    /// @dev No `"`, `\` or byte below 0x20: the "has less" test,
+    ///      `(x - k * 0x01..01) & ~x & 0x80..80`, is exact as a yes/no answer for k <= 0x80
+    ///      (a borrow starts only at a byte below k); `"` and `\` are XORed to zero first.
     function _safeWord(uint256 word) private pure returns (bool) {
-        return !(_hasBelow(word, 0x20) || _hasBelow(word ^ QUOTES, 1)
-            || _hasBelow(word ^ BACKSLASHES, 1));
+        unchecked {
+            uint256 quotes = word ^ QUOTES;
+            uint256 backslashes = word ^ BACKSLASHES;
+            uint256 found = ((word - 32 * LOW_BITS) & ~word) | ((quotes - LOW_BITS) & ~quotes)
+                | ((backslashes - LOW_BITS) & ~backslashes);
+            return found & HIGH_BITS == 0;
+        }
     }
 
     /// @dev 32 base64 characters -> 24 bytes, right-aligned: range masks map each
@@ -169,14 +178,19 @@ library AgentnetCanonical {
             upper | lower | digit | slash | plus == HIGH_BITS,
             "canonical: not a 384-d embedding output"
         );
-        upper = (upper >> 7) * 255;
-        lower = (lower >> 7) * 255;
-        digit = (digit >> 7) * 255;
-        slash = (slash >> 7) * 255;
-        plus = (plus >> 7) * 255;
-        values = (word & upper) - (65 * LOW_BITS & upper) + (word & lower)
-            - (71 * LOW_BITS & lower) + (word & digit) + (4 * LOW_BITS & digit)
-            + (62 * LOW_BITS & plus) + (63 * LOW_BITS & slash);
+        unchecked {
+            upper = (upper >> 7) * 255;
+            lower = (lower >> 7) * 255;
+            digit = (digit >> 7) * 255;
+            slash = (slash >> 7) * 255;
+            plus = (plus >> 7) * 255;
+        }
+        unchecked {
+            // Every byte's result lies in 0..63: no borrows or carries between bytes.
+            values = (word & upper) - (65 * LOW_BITS & upper) + (word & lower)
+                - (71 * LOW_BITS & lower) + (word & digit) + (4 * LOW_BITS & digit)
+                + (62 * LOW_BITS & plus) + (63 * LOW_BITS & slash);
+        }
         values = ((values & LANES_16) >> 2) | (values & ~LANES_16);
         values = ((values & LANES_32) >> 4) | (values & ~LANES_32);
         values = ((values & LANES_64) >> 8) | (values & ~LANES_64);

@@ -16,6 +16,8 @@ from typing import Any
 
 import boa
 from eth_abi import decode, encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from deployments.boa_chain import block_number, install_block_hashes, mine, to_next_epoch
@@ -53,6 +55,7 @@ class Chain:
     protocol: Protocol
     model_id: bytes
     agents: list[str]
+    signers: dict[str, LocalAccount]  # agent (owner) -> its signer key
 
     @property
     def market(self) -> Any:
@@ -97,17 +100,16 @@ def new_chain(params: Params | None = None) -> Chain:
     protocol = deploy(params or Params())
     model_id = keccak(b"agentnet consumer tests: minilm classification")
     protocol.registry.registerModel(model_id, KIND_CLASSIFICATION, "file://minilm/manifest.json")
-    agents = []
+    agents, signers = [], {}
     for i in range(3):
-        owner = boa.env.generate_address()
+        owner, signer = str(boa.env.generate_address()), Account.create()
         boa.env.set_balance(owner, 100 * ETHER)
         with boa.env.prank(owner):
-            protocol.staking.register(
-                boa.env.generate_address(), [model_id], "", value=(i + 1) * ETHER
-            )
-        agents.append(str(owner))
+            protocol.staking.register(signer.address, [model_id], "", value=(i + 1) * ETHER)
+        agents.append(owner)
+        signers[owner] = signer
     to_next_epoch()  # weights count for draws from the next epoch
-    return Chain(protocol, model_id, agents)
+    return Chain(protocol, model_id, agents, signers)
 
 
 def deploy_vyper_guestbook(chain: Chain, size: int = 3, quorum: int = 2) -> Any:

@@ -67,17 +67,19 @@ def solc_version() -> str:
 
 
 @functools.cache
-def compile_solidity() -> Compiled:
+def compile_solidity(extra: tuple[tuple[str, str], ...] = ()) -> Compiled:
     """Every contract of contracts/solidity/ (interfaces and libraries included) and the
-    test harnesses, by name."""
+    test harnesses, by name; ``extra`` adds (path, source) pairs, which may import
+    ``agentnet/contracts/solidity/<file>`` as a dApp beside a checkout would."""
     node = shutil.which("node")
     if node is None or not SOLCJS.exists():
         raise SolcError("solc-js is not installed: run `make setup` (npm install)")
-    sources = _sources()
+    sources = {**_sources(), **dict(extra)}
     request = {
         "language": "Solidity",
         "sources": {path: {"content": text} for path, text in sources.items()},
         "settings": {
+            "remappings": ["agentnet/contracts/solidity/="],
             "evmVersion": EVM_VERSION,
             "optimizer": {"enabled": True, "runs": 200},
             "outputSelection": {

@@ -7,6 +7,11 @@ import {AgentnetCanonical} from "../AgentnetCanonical.sol";
 /// @title Test harness of AgentnetCanonical
 /// @notice Exposes the library's internal functions with the names of CanonicalHarness.vy.
 contract CanonicalHarness {
+    /// @dev The baseline of the gas benchmark: a call that reads the same argument.
+    function length(bytes calldata data) external pure returns (uint256) {
+        return data.length;
+    }
+
     function classificationIndex(bytes calldata output) external pure returns (uint256) {
         return AgentnetCanonical.classificationIndex(output);
     }

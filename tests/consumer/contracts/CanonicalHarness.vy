@@ -11,6 +11,18 @@ from contracts.consumer import canonical
 
 @external
 @pure
+def length(data: Bytes[8_192]) -> uint256:
+    """
+    @dev The baseline of the gas benchmark: a call that reads the same argument.
+    @notice The length of `data`.
+    @param data Any bytes.
+    @return uint256 Its length.
+    """
+    return len(data)
+
+
+@external
+@pure
 def classificationIndex(output: Bytes[8_192]) -> uint256:
     """
     @notice `canonical._classification_index`.
