@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from oracles.guestbook import Guestbook, Post
 
 SUMMARY = "deploy and use the example guestbook whose posts the network screens for spam"
+DESCRIPTION = (
+    "A guestbook contract that publishes a post only when an agentnet committee "
+    "classifies its text as a genuine message rather than spam (zero-shot, MiniLM). "
+    "A post pays one task's fee; `post` waits for the verdict and delivers it to the "
+    "contract. Step by step: docs/consumers.md."
+)
 DEFAULT_MODEL = "minilm-classification"
 
 
@@ -158,7 +164,7 @@ def _reclaim(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``guestbook`` group to the CLI."""
-    group = subparsers.add_parser("guestbook", help=SUMMARY, description=__doc__)
+    group = subparsers.add_parser("guestbook", help=SUMMARY, description=DESCRIPTION)
     actions = group.add_subparsers(dest="guestbook_command", metavar="ACTION")
     group.set_defaults(func=print_help_and_fail(group))
 
