@@ -15,8 +15,7 @@ from deployments.plan import CONTRACT_NAMES
 # The sources to compile: the repository's contracts/, or another checkout's
 # (AGENTNET_CONTRACTS_DIR), e.g. to deploy a released version beside a newer tree.
 CONTRACTS_DIR = Path(
-    os.environ.get("AGENTNET_CONTRACTS_DIR")
-    or Path(__file__).resolve().parent.parent / "contracts"
+    os.environ.get("AGENTNET_CONTRACTS_DIR") or Path(__file__).resolve().parent.parent / "contracts"
 )
 
 
