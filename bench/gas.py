@@ -5,8 +5,12 @@ zero byte, 16 per non-zero byte) + execution, less the storage refund (capped
 at a fifth of the total, EIP-3529). Each call starts as a fresh transaction:
 cold accounts and slots, original storage values reset (EIP-2929/2200).
 
-Figures are steady state: the committee agents have finished a task before, so
-their claimable word is not zero (a first task costs 17,100 more per member).
+A task's life: `createTask` in block N; its committee is fixed once block N + 1 is
+mined; the first member's commit seats it (activation by commit, what workers do)
+or, in the "keeper" rows, a separate `activate`; commits, reveals, `finalize`.
+The measured tasks have one member per seat (the draw block is chosen so), the
+most storage a committee of that size can take. Figures are steady state: the
+committee agents have finished a task before, so their ledger word is not zero.
 
     python bench/gas.py          # tables
     python bench/gas.py --json   # one JSON object
@@ -28,10 +32,12 @@ import boa  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
+from deployments.boa_chain import install_block_hashes, mine, to_next_epoch  # noqa: E402
 from deployments.boa_deploy import deploy  # noqa: E402
 from deployments.boa_gas import measure  # noqa: E402
 from deployments.params import Params  # noqa: E402
 from oracles.protocol import commitment  # noqa: E402
+from tests.contracts.utils.draws import distinct, move_to_draw  # noqa: E402
 from tests.contracts.utils.protocol import sign_commit, sign_reveal  # noqa: E402
 
 ETHER = 10**18
@@ -43,13 +49,15 @@ REFERENCES = {
     "Ritual Infernet create+deliver (1 unverified response)": 352_544,
     "Chainlink Functions sendRequest + fulfill": 286_243 + 334_643,
 }
+V1_COMMITTEE_3_BATCHED = 540_553  # protocol v1, bench/RESULTS.md: the ceiling
 AIM_COMMITTEE_3_BATCHED = 450_000
 
 
 class Network:
-    """A deployed protocol with `n_agents` agents serving one model."""
+    """A deployed protocol with `n_agents` agents serving one model, drawable."""
 
     def __init__(self, n_agents: int, params: Params | None = None) -> None:
+        install_block_hashes()
         self.params = params or Params()
         self.protocol = deploy(self.params)
         self.market = self.protocol.market
@@ -60,6 +68,7 @@ class Network:
         self.register_gas: list[int] = []
         for i in range(n_agents):
             self.add_agent(ETHER + i * 10**16)
+        to_next_epoch()
         self.requester = boa.env.generate_address()
         boa.env.set_balance(self.requester, 10_000 * ETHER)
         self.relayer = boa.env.generate_address()
@@ -81,124 +90,128 @@ class Network:
         self.signers[str(owner)] = signer
         return str(owner)
 
-    def life(self, size: int, batched: bool) -> dict[str, int]:
-        """One task's whole life; returns gas per step."""
-        quorum = size // 2 + 1
+    def create(self, size: int, one_member_per_seat: bool = True) -> tuple[int, int]:
+        """A task whose committee (once block N + 1 is mined) has `size` distinct
+        members; returns (task id, createTask gas)."""
+        if one_member_per_seat and size > 1:
+            move_to_draw(self.staking, self.model_id, size, self.market.task_count() + 1, distinct)
         fee = self.params.min_fee_per_agent * size * 10
-        gas: dict[str, int] = {}
-        task_id, gas["createTask"] = measure(
+        task_id, gas = measure(
             self.market.createTask,
             self.model_id,
             INPUT,
             size,
-            quorum,
+            size // 2 + 1,
             [],
             sender=self.requester,
             value=fee,
         )
-        committee = [str(a) for a in self.market.committeeOf(task_id)]
+        return task_id, gas
+
+    def _signed_commits(self, task_id: int, members: list[str]) -> tuple[list, list]:
         result_hash = keccak(OUTPUT)
-        salts = {m: os.urandom(32) for m in committee}
-        commits = {m: commitment(task_id, m, result_hash, salts[m]) for m in committee}
+        salts = {m: os.urandom(32) for m in members}
+        commits = [commitment(task_id, m, result_hash, salts[m]) for m in members]
         address = self.market.address
+        csigs = [
+            sign_commit(self.signers[m], address, task_id, m, c)
+            for m, c in zip(members, commits, strict=True)
+        ]
+        rsigs = [
+            sign_reveal(self.signers[m], address, task_id, m, result_hash, salts[m])
+            for m in members
+        ]
+        return [commits, csigs], [[salts[m] for m in members], rsigs]
+
+    def life(self, size: int, batched: bool, keeper: bool = False) -> dict[str, int]:
+        """One task's whole life; returns gas per step."""
+        gas: dict[str, int] = {}
+        task_id, gas["createTask"] = self.create(size)
+        mine(2)
+        if keeper:
+            _, gas["activate"] = measure(self.market.activate, task_id, sender=self.relayer)
+        members = list(dict.fromkeys(str(a) for a in self.market.previewCommittee(task_id)))
+        (commits, csigs), (salts, rsigs) = self._signed_commits(task_id, members)
+        result_hash = keccak(OUTPUT)
         if batched:
-            sigs = [
-                sign_commit(self.signers[m], address, task_id, m, commits[m]) for m in committee
-            ]
             _, gas["commitBatch"] = measure(
                 self.market.commitBatch,
-                [task_id] * size,
-                committee,
-                [commits[m] for m in committee],
-                sigs,
+                [task_id] * len(members),
+                members,
+                commits,
+                csigs,
                 sender=self.relayer,
             )
-            sigs = [
-                sign_reveal(self.signers[m], address, task_id, m, result_hash, salts[m])
-                for m in committee
-            ]
             _, gas["revealBatch"] = measure(
                 self.market.revealBatch,
-                [task_id] * size,
-                committee,
-                [result_hash] * size,
-                [salts[m] for m in committee],
-                sigs,
+                [task_id] * len(members),
+                members,
+                [result_hash] * len(members),
+                salts,
+                rsigs,
                 sender=self.relayer,
             )
         else:
             gas["commit"] = 0
-            for m in committee:
-                _, g = measure(
-                    self.market.commit, task_id, commits[m], sender=self.signers[m].address
-                )
+            for m, c in zip(members, commits, strict=True):
+                _, g = measure(self.market.commit, task_id, c, sender=self.signers[m].address)
                 gas["commit"] += g
             gas["reveal"] = 0
-            for m in committee:
+            for m, salt in zip(members, salts, strict=True):
                 _, g = measure(
-                    self.market.reveal,
-                    task_id,
-                    result_hash,
-                    salts[m],
-                    sender=self.signers[m].address,
+                    self.market.reveal, task_id, result_hash, salt, sender=self.signers[m].address
                 )
                 gas["reveal"] += g
-        _, gas["finalize"] = measure(self.market.finalize, task_id, OUTPUT, sender=committee[0])
+        _, gas["finalize"] = measure(self.market.finalize, task_id, OUTPUT, sender=members[0])
         assert self.market.taskPhase(task_id) == 5
         gas["total"] = sum(v for k, v in gas.items() if k != "total")
-        _, gas["withdraw (per agent)"] = measure(self.market.withdraw, sender=committee[0])
+        _, gas["withdraw (per agent)"] = measure(self.market.withdraw, sender=members[0])
         return gas
 
     def warm_up(self, size: int) -> None:
-        """Run tasks until every agent has a non-zero claimable word (steady state)."""
+        """Run tasks until every agent has a non-zero ledger word (steady state)."""
         for _ in range(200):
             if all(self.market.reputation(o)[0] for o in self.signers):
                 return
             self.life(size, batched=False)
 
     def batched_across_tasks(self, size: int, tasks: int) -> dict[str, int]:
-        """`tasks` tasks whose commits and reveals go in one batch each; gas per task."""
-        quorum = size // 2 + 1
-        fee = self.params.min_fee_per_agent * size * 10
+        """`tasks` tasks created in one block, whose commits and reveals go in one
+        batch each (the first item of each task seats it); gas per task."""
         create = 0
-        items: list[tuple[int, str, bytes, bytes]] = []
-        result_hash = keccak(OUTPUT)
+        ids = []
         for _ in range(tasks):
-            task_id, g = measure(
-                self.market.createTask,
-                self.model_id,
-                INPUT,
-                size,
-                quorum,
-                [],
-                sender=self.requester,
-                value=fee,
-            )
+            task_id, g = self.create(size, one_member_per_seat=False)
             create += g
-            for m in self.market.committeeOf(task_id):
-                salt = os.urandom(32)
-                c = commitment(task_id, str(m), result_hash, salt)
-                items.append((task_id, str(m), salt, c))
-        address = self.market.address
+            ids.append(task_id)
+        mine(2)
+        rows: list[tuple[int, str, bytes, bytes, bytes, bytes]] = []
+        for task_id in ids:
+            members = list(dict.fromkeys(str(a) for a in self.market.previewCommittee(task_id)))
+            (commits, csigs), (salts, rsigs) = self._signed_commits(task_id, members)
+            rows += list(
+                zip([task_id] * len(members), members, commits, csigs, salts, rsigs, strict=True)
+            )
+        result_hash = keccak(OUTPUT)
         _, commit_gas = measure(
             self.market.commitBatch,
-            [i[0] for i in items],
-            [i[1] for i in items],
-            [i[3] for i in items],
-            [sign_commit(self.signers[m], address, t, m, c) for t, m, _, c in items],
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] for r in rows],
             sender=self.relayer,
         )
         _, reveal_gas = measure(
             self.market.revealBatch,
-            [i[0] for i in items],
-            [i[1] for i in items],
-            [result_hash] * len(items),
-            [i[2] for i in items],
-            [sign_reveal(self.signers[m], address, t, m, result_hash, s) for t, m, s, _ in items],
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [result_hash] * len(rows),
+            [r[4] for r in rows],
+            [r[5] for r in rows],
             sender=self.relayer,
         )
         finalize = 0
-        for task_id in sorted({i[0] for i in items}):
+        for task_id in ids:
             _, g = measure(self.market.finalize, task_id, OUTPUT, sender=self.relayer)
             finalize += g
         per_task = {
@@ -208,6 +221,7 @@ class Network:
             "finalize": finalize // tasks,
         }
         per_task["total"] = sum(per_task.values())
+        per_task["members, all tasks"] = len(rows)
         return per_task
 
 
@@ -222,23 +236,39 @@ def lifecycle_tables() -> dict[str, Any]:
         out[str(size)] = {
             "direct": net.life(size, batched=False),
             "batched": net.life(size, batched=True),
+            "batched, keeper activates": net.life(size, batched=True, keeper=True),
             f"batched x{BATCH_TASKS} tasks (per task)": net.batched_across_tasks(size, BATCH_TASKS),
         }
     return out
 
 
 def scaling_table() -> dict[str, Any]:
+    """Cost as the eligible agents grow. Three of the n agents stake 1,000 ETH and
+    finished a task before, and the measured task seats those three (one seat each),
+    so that every row is steady state and only the tree's depth changes."""
     out: dict[str, Any] = {}
     for n in (3, 30, 300, 1_000):
-        net = Network(n_agents=n)
-        net.warm_up(3)
-        create = net.life(3, batched=True)["createTask"]
-        _, add_stake = measure(net.staking.addStake, sender=next(iter(net.signers)), value=10**15)
+        net = Network(n_agents=n - 3)
+        heavy = {net.add_agent(1_000 * ETHER) for _ in range(3)}
+        to_next_epoch()
+
+        def seats_heavy(seats: list[str], heavy: set[str] = heavy) -> bool:
+            return set(seats) == heavy and len(seats) == 3
+
+        move_to_draw(net.staking, net.model_id, 3, net.market.task_count() + 1, seats_heavy)
+        net.life(3, batched=True)  # their first task: ledger words no longer zero
+        move_to_draw(net.staking, net.model_id, 3, net.market.task_count() + 1, seats_heavy)
+        task_id, create = net.create(3, one_member_per_seat=False)
+        mine(2)
+        _, activate = measure(net.market.activate, task_id, sender=net.relayer)
         owner = next(iter(net.signers))
+        _, add_stake = measure(net.staking.addStake, sender=owner, value=10**15)
         _, unstake = measure(net.staking.requestUnstake, 10**15, sender=owner)
         net.add_agent(2 * ETHER)
         out[str(n)] = {
-            "createTask (committee 3)": create,
+            "createTask + activate (committee 3)": create + activate,
+            "createTask": create,
+            "activate": activate,
             "register (agent n+1)": net.register_gas[-1],
             "addStake": add_stake,
             "requestUnstake": unstake,
@@ -266,7 +296,16 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
 def render(data: dict[str, Any]) -> str:
     parts = []
     life = data["lifecycle"]
-    steps = ["createTask", "commit", "reveal", "commitBatch", "revealBatch", "finalize", "total"]
+    steps = [
+        "createTask",
+        "activate",
+        "commit",
+        "reveal",
+        "commitBatch",
+        "revealBatch",
+        "finalize",
+        "total",
+    ]
     rows = []
     for size, modes in life.items():
         for mode, gas in modes.items():
@@ -283,7 +322,14 @@ def render(data: dict[str, Any]) -> str:
         )
     )
     batched3 = life["3"]["batched"]["total"]
-    ref_rows = [["agentnet, committee 3, commit-reveal, batched", batched3, "1.00"]]
+    ref_rows = [["agentnet v2, committee 3, commit-reveal, batched", batched3, "1.00"]]
+    ref_rows.append(
+        [
+            "agentnet v1 (the ceiling)",
+            V1_COMMITTEE_3_BATCHED,
+            f"{batched3 / V1_COMMITTEE_3_BATCHED:.2f}",
+        ]
+    )
     for name, ref in REFERENCES.items():
         ref_rows.append([name, ref, f"{batched3 / ref:.2f}"])
     ref_rows.append(
@@ -298,7 +344,7 @@ def render(data: dict[str, Any]) -> str:
     keys = list(next(iter(scale.values())).keys())
     parts.append(
         _table(
-            "Cost as eligible agents grow (Fenwick tree of stakes per model)",
+            "Cost as eligible agents grow (lagged Fenwick tree of stakes per model)",
             ["eligible agents", *keys],
             [[int(n), *(v[k] for k in keys)] for n, v in scale.items()],
         )
@@ -310,9 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    data = {"lifecycle": lifecycle_tables()}
+    data: dict[str, Any] = {"lifecycle": lifecycle_tables()}
     data["scaling"] = scaling_table()
     data["references"] = REFERENCES
+    data["v1_committee_3_batched"] = V1_COMMITTEE_3_BATCHED
     data["aim_committee_3_batched"] = AIM_COMMITTEE_3_BATCHED
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))

@@ -188,6 +188,7 @@ def __init__(registry_: IModelRegistry, min_stake_: uint256, unbonding_period_: 
     @dev The deployer becomes the owner; the market is wired once with
          `setMarket`. Devnet defaults (deployments/params): min stake
          0.1 ETH, unbonding 1 hour.
+    @notice Deploys the staking contract of a registry.
     @param registry_ The ModelRegistry.
     @param min_stake_ Least stake of an eligible agent, in wei.
     @param unbonding_period_ Seconds between `requestUnstake` and

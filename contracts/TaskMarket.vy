@@ -238,9 +238,9 @@ treasury_balance: public(uint256)
 
 # Task count and escrowed fees (task_words counters word).
 _task_count_and_escrow: uint256
-# task id -> terms word (requester, fee, size, quorum, parent count).
+# task id -> terms word (requester, fee).
 _task_terms: HashMap[uint256, uint256]
-# task id -> progress word (model, version, draw block, windows, bitmaps, status).
+# task id -> progress word (model, version, draw block, windows, sizes, bitmaps, status).
 _task_progress: HashMap[uint256, uint256]
 # task id -> word index -> committee words (member addresses, seat map).
 _committee_words: HashMap[uint256, HashMap[uint256, uint256]]
@@ -269,6 +269,7 @@ def __init__(
          (deployments/params): fee 0.0001 ETH per seat, 20 s windows,
          slashes 0.01 ETH (missed) and 0.05 ETH (wrong) per seat, 60 s
          grace period. Then call `AgentStaking.setMarket` with this contract.
+    @notice Deploys the market over a registry and a staking contract.
     @param registry_ The ModelRegistry.
     @param staking_ The AgentStaking.
     @param min_fee_per_agent_ Least fee per seat, in wei.
@@ -330,10 +331,8 @@ def createTask(
         self._refuse(ERR_SIZE_RANGE)
     if q <= size // 2 or q > size:
         self._refuse(ERR_QUORUM_RANGE)
-    min_fee: uint256 = 0
-    version: uint256 = 0
-    min_fee, version = market_params._creation_terms()
-    if msg.value < min_fee * size:
+    current: uint256 = market_params._current()
+    if msg.value < market_params._min_fee(current) * size:
         self._refuse(ERR_FEE_BELOW_MINIMUM)
     if msg.value > MAX_FEE:
         self._refuse(ERR_FEE_TOO_LARGE)
@@ -359,8 +358,17 @@ def createTask(
     if staticcall staking.totalWeightAt(model_id, draw_block // constants.EPOCH_BLOCKS) == 0:
         self._refuse(ERR_NO_ELIGIBLE_AGENT)
 
-    self._task_terms[task_id] = task_words._pack_terms(msg.sender, msg.value, size, q, len(parents))
-    self._task_progress[task_id] = task_words._pack_progress(index, version, draw_block)
+    self._task_terms[task_id] = task_words._pack_terms(msg.sender, msg.value)
+    self._task_progress[task_id] = task_words._pack_progress(
+        index,
+        market_params._version(current),
+        draw_block,
+        market_params._commit_window(current),
+        market_params._reveal_window(current),
+        size,
+        q,
+        len(parents),
+    )
     if len(parents) != 0:
         self._parents[task_id] = parents
     self._task_count_and_escrow = task_words._pack_counters(
@@ -393,7 +401,6 @@ def activate(task_id: uint256):
     @notice Seats a waiting task's committee and opens its commit window.
     @param task_id A waiting task.
     """
-    terms: uint256 = self._task_terms[task_id]
     progress: uint256 = self._task_progress[task_id]
     self._require_applied(self._open_task_outcome(progress))
     if task_words._start(progress) != 0:
@@ -401,11 +408,11 @@ def activate(task_id: uint256):
 
     state: uint8 = DRAW_READY
     draw_block: uint256 = 0
-    state, draw_block = self._draw_state(task_id, terms, progress)
+    state, draw_block = self._draw_state(task_id, progress)
     if state == DRAW_PARENTS_OPEN:
         self._refuse(ERR_PARENTS_OPEN)
     if state == DRAW_PARENT_FAILED:
-        self._fail_unstarted(task_id, terms, progress)
+        self._fail_unstarted(task_id, progress)
         return
     if state == DRAW_NOT_MINED:
         self._refuse(ERR_DRAW_NOT_MINED)
@@ -415,9 +422,9 @@ def activate(task_id: uint256):
         log TaskRedrawn(task_id=task_id, draw_block=new_block)
         return
     seated: bool = False
-    seated, progress = self._seat(task_id, terms, progress, draw_block)
+    seated, progress = self._seat(task_id, progress, draw_block)
     if not seated:
-        self._fail_unstarted(task_id, terms, progress)
+        self._fail_unstarted(task_id, progress)
 
 
 # ---------------------------------------------------------------- members
@@ -608,10 +615,10 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
 
     # Seats per member and revealed hashes.
     words: DynArray[uint256, task_words.MAX_COMMITTEE_WORDS] = self._load_committee(
-        task_id, task_words._size(terms), members
+        task_id, task_words._size(progress), members
     )
     seats: uint256[constants.MAX_COMMITTEE] = empty(uint256[constants.MAX_COMMITTEE])
-    for s: uint256 in range(task_words._size(terms), bound=constants.MAX_COMMITTEE):
+    for s: uint256 in range(task_words._size(progress), bound=constants.MAX_COMMITTEE):
         seats[task_words._seat_holder(words, members, s)] += 1
     hashes: bytes32[constants.MAX_COMMITTEE] = empty(bytes32[constants.MAX_COMMITTEE])
     for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
@@ -633,7 +640,7 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
             best_seats = count
             best = hashes[i]
             winner = i + 1
-    quorum_met: bool = best_seats >= task_words._quorum(terms)
+    quorum_met: bool = best_seats >= task_words._quorum(progress)
     succeeded: bool = quorum_met and keccak256(output) == best
     if quorum_met and not succeeded:
         # Only an empty output after the grace period fails a quorum.
@@ -833,7 +840,7 @@ def getTask(task_id: uint256) -> TaskView:
     if progress == 0:
         self._refuse(ERR_UNKNOWN_TASK)
     params_set: uint256 = market_params._set_of(task_words._params_version(progress))
-    size: uint256 = task_words._size(terms)
+    size: uint256 = task_words._size(progress)
     members: uint256 = task_words._member_count(progress)
     start: uint256 = task_words._start(progress)
 
@@ -851,14 +858,14 @@ def getTask(task_id: uint256) -> TaskView:
         reveal_end = task_words._reveal_end(progress)
     elif task_words._status(progress) == task_words.STATUS_OPEN:
         state: uint8 = DRAW_READY
-        state, draw_block = self._draw_state(task_id, terms, progress)
+        state, draw_block = self._draw_state(task_id, progress)
 
     return TaskView(
         requester=task_words._requester(terms),
         model_id=self._model_id(progress),
         fee=task_words._fee(terms),
         committee_size=convert(size, uint8),
-        quorum=convert(task_words._quorum(terms), uint8),
+        quorum=convert(task_words._quorum(progress), uint8),
         parents=self._parents[task_id],
         draw_block=draw_block,
         params_version=task_words._params_version(progress),
@@ -916,13 +923,12 @@ def previewCommittee(task_id: uint256) -> DynArray[address, constants.MAX_COMMIT
     progress: uint256 = self._task_progress[task_id]
     if task_words._start(progress) != 0 or self._open_task_outcome(progress) != APPLIED:
         return self._seated_committee(task_id, progress)
-    terms: uint256 = self._task_terms[task_id]
     state: uint8 = DRAW_READY
     draw_block: uint256 = 0
-    state, draw_block = self._draw_state(task_id, terms, progress)
+    state, draw_block = self._draw_state(task_id, progress)
     if state != DRAW_READY:
         return []
-    return self._draw(task_id, progress, task_words._size(terms), draw_block)
+    return self._draw(task_id, progress, task_words._size(progress), draw_block)
 
 
 @external
@@ -945,7 +951,7 @@ def memberState(task_id: uint256, agent: address) -> (uint8, bool, bool, bytes32
     found, index = self._find_member(task_id, progress, agent)
     if not found:
         return (0, False, False, empty(bytes32))
-    size: uint256 = task_words._size(self._task_terms[task_id])
+    size: uint256 = task_words._size(progress)
     view: MemberView = self._member_view(
         task_id,
         progress,
@@ -1083,7 +1089,7 @@ def _result_hash(task_id: uint256, progress: uint256) -> bytes32:
 
 @internal
 @view
-def _draw_state(task_id: uint256, terms: uint256, progress: uint256) -> (uint8, uint256):
+def _draw_state(task_id: uint256, progress: uint256) -> (uint8, uint256):
     """
     @dev The draw block moves to the block after the last parent's
          finalization when that comes later: the committee's randomness
@@ -1091,14 +1097,13 @@ def _draw_state(task_id: uint256, terms: uint256, progress: uint256) -> (uint8, 
          parent could wait for a redraw when the committee does not suit it.
     @notice Whether a waiting task can be seated now, and from which block.
     @param task_id The task.
-    @param terms Its terms word.
     @param progress Its progress word.
     @return uint8 DRAW_PARENTS_OPEN, DRAW_PARENT_FAILED, DRAW_NOT_MINED,
             DRAW_STALE (its hash is out of reach) or DRAW_READY.
     @return uint256 The draw block.
     """
     draw_block: uint256 = task_words._draw_block(progress)
-    if task_words._parent_count(terms) != 0:
+    if task_words._parent_count(progress) != 0:
         parent_failed: bool = False
         for p: uint256 in self._parents[task_id]:
             parent: uint256 = self._task_progress[p]
@@ -1143,20 +1148,19 @@ def _draw(
 
 
 @internal
-def _seat(task_id: uint256, terms: uint256, progress: uint256, draw_block: uint256) -> (bool, uint256):
+def _seat(task_id: uint256, progress: uint256, draw_block: uint256) -> (bool, uint256):
     """
     @dev Stores the committee words, adds one open task to every member
          and starts the windows of the task's parameter version.
     @notice Seats a task's committee (draw block mined and within reach).
     @param task_id The task.
-    @param terms Its terms word.
     @param progress Its progress word.
     @param draw_block The draw block.
     @return bool False when no agent had weight (nothing was written).
     @return uint256 The new progress word.
     """
     seats: DynArray[address, constants.MAX_COMMITTEE] = self._draw(
-        task_id, progress, task_words._size(terms), draw_block
+        task_id, progress, task_words._size(progress), draw_block
     )
     if len(seats) == 0:
         return (False, progress)
@@ -1167,15 +1171,7 @@ def _seat(task_id: uint256, terms: uint256, progress: uint256, draw_block: uint2
         self._committee_words[task_id][k] = words[k]
     for member: address in members:
         self._ledgers[member] += task_words.ONE_OPEN
-    params_set: uint256 = market_params._set_of(task_words._params_version(progress))
-    started: uint256 = task_words._with_start(
-        progress,
-        draw_block,
-        block.timestamp,
-        market_params._commit_window(params_set),
-        market_params._reveal_window(params_set),
-        len(members),
-    )
+    started: uint256 = task_words._with_start(progress, draw_block, block.timestamp, len(members))
     self._task_progress[task_id] = started
     log TaskActivated(task_id=task_id, committee=seats)
     return (True, started)
@@ -1212,7 +1208,7 @@ def _seated_committee(task_id: uint256, progress: uint256) -> DynArray[address, 
     """
     if task_words._start(progress) == 0:
         return []
-    size: uint256 = task_words._size(self._task_terms[task_id])
+    size: uint256 = task_words._size(progress)
     members: uint256 = task_words._member_count(progress)
     return self._seat_list(self._load_committee(task_id, size, members), size, members)
 
@@ -1309,14 +1305,13 @@ def _commit(task_id: uint256, agent: address, commitment: bytes32) -> uint8:
     if outcome != APPLIED:
         return outcome
     if task_words._start(progress) == 0:
-        terms: uint256 = self._task_terms[task_id]
         state: uint8 = DRAW_READY
         draw_block: uint256 = 0
-        state, draw_block = self._draw_state(task_id, terms, progress)
+        state, draw_block = self._draw_state(task_id, progress)
         if state != DRAW_READY:
             return ERR_NOT_ACTIVE
         seated: bool = False
-        seated, progress = self._seat(task_id, terms, progress, draw_block)
+        seated, progress = self._seat(task_id, progress, draw_block)
         if not seated:
             return ERR_NOT_ACTIVE
     if block.timestamp >= task_words._commit_end(progress):
@@ -1564,14 +1559,14 @@ def _slash_members(
 
 
 @internal
-def _fail_unstarted(task_id: uint256, terms: uint256, progress: uint256):
+def _fail_unstarted(task_id: uint256, progress: uint256):
     """
     @notice Fails a task that never started: its fee goes back to its
             requester.
     @param task_id The task.
-    @param terms Its terms word.
     @param progress Its progress word.
     """
+    terms: uint256 = self._task_terms[task_id]
     fee: uint256 = task_words._fee(terms)
     self._ledgers[task_words._requester(terms)] += fee
     self._task_progress[task_id] = task_words._finalized(

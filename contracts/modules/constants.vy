@@ -29,9 +29,9 @@ EPOCH_BLOCKS: constant(uint256) = 256
 # the previous epoch's weights are ever read by a draw).
 BLOCKHASH_WINDOW: constant(uint256) = 256
 
-# Largest stake of one agent: far above the ETH supply (2**87 wei), small
-# enough that 2,048 of them sum to 100 bits (a stake tree node).
-MAX_STAKE: constant(uint256) = 2**88 - 1
+# Largest stake of one agent (1.2 million ETH), small enough that 2,048 of them
+# sum below 2**96 (a stake tree node's value).
+MAX_STAKE: constant(uint256) = 2**80 - 1
 
 # Slash reasons, as in the protocol (`Slashed.reason`).
 REASON_MISSED: constant(uint8) = 1

@@ -13,9 +13,11 @@
         quorum that nobody can back with an output is failed is fixed at
         deployment.
 
-        Set word: commit window (bits 0-31) | reveal window (32-63) | slash
-        missed (64-159) | slash wrong (160-255). Current word: minimum fee
-        per seat (bits 0-127) | current version (128-159).
+        Params word: commit window (bits 0-16) | reveal window (17-33) | slash
+        missed (34-100) | slash wrong (101-167) | minimum fee per seat
+        (168-227) | version (228-251). The current word holds all of it, so
+        `createTask` reads everything it needs in one storage read; each
+        version keeps a copy (its fee and version fields are not read).
 @custom:security The owner checks (`ownable`) are the including contract's;
         this module only validates and stores. A task keeps 24 bits of
         version: 16.7 million owner changes would wrap it.
@@ -52,25 +54,26 @@ MAX_SLASH: constant(uint256) = 100 * 10**18
 MIN_GRACE: constant(uint256) = 2
 MAX_GRACE: constant(uint256) = 30 * 86_400
 
-# Set word fields.
-WINDOW_MASK: constant(uint256) = 2**32 - 1
-SLASH_MASK: constant(uint256) = 2**96 - 1
-REVEAL_WINDOW_SHIFT: constant(uint256) = 32
-SLASH_MISSED_SHIFT: constant(uint256) = 64
-SLASH_WRONG_SHIFT: constant(uint256) = 160
-
-# Current word fields.
-FEE_MASK: constant(uint256) = 2**128 - 1
-VERSION_SHIFT: constant(uint256) = 128
+# Params word fields (the bounds above fit them: 86,400 < 2**17, 100 ETH < 2**67,
+# 1 ETH < 2**60).
+WINDOW_MASK: constant(uint256) = 2**17 - 1
+SLASH_MASK: constant(uint256) = 2**67 - 1
+FEE_MASK: constant(uint256) = 2**60 - 1
+VERSION_MASK: constant(uint256) = 2**24 - 1
+REVEAL_WINDOW_SHIFT: constant(uint256) = 17
+SLASH_MISSED_SHIFT: constant(uint256) = 34
+SLASH_WRONG_SHIFT: constant(uint256) = 101
+FEE_SHIFT: constant(uint256) = 168
+VERSION_SHIFT: constant(uint256) = 228
 
 
 # Seconds after `reveal_end` from which a task whose quorum revealed a hash
 # can be failed when nobody supplies the output.
 grace_period: public(immutable(uint256))
 
-# version -> set word.
+# version -> params word of that version.
 _params_sets: HashMap[uint256, uint256]
-# The current word (minimum fee and current version).
+# The current params word.
 _params_current: uint256
 
 
@@ -86,6 +89,7 @@ def __init__(
 ):
     """
     @dev Stores version 1.
+    @notice Sets the first parameters and the grace period.
     @param min_fee_per_agent_ Least fee per seat, in wei.
     @param commit_window_ Seconds to commit.
     @param reveal_window_ Seconds to reveal.
@@ -117,7 +121,7 @@ def min_fee_per_agent() -> uint256:
     @notice Least fee per seat of a new task.
     @return uint256 Wei.
     """
-    return self._params_current & FEE_MASK
+    return self._min_fee(self._params_current)
 
 
 @external
@@ -127,7 +131,7 @@ def commit_window() -> uint256:
     @notice Seconds members of a new task have to commit, from its start.
     @return uint256 Seconds.
     """
-    return self._commit_window(self._current_set())
+    return self._commit_window(self._params_current)
 
 
 @external
@@ -138,7 +142,7 @@ def reveal_window() -> uint256:
             commits.
     @return uint256 Seconds.
     """
-    return self._reveal_window(self._current_set())
+    return self._reveal_window(self._params_current)
 
 
 @external
@@ -148,7 +152,7 @@ def slash_missed() -> uint256:
     @notice Wei a new task slashes per seat that did not commit or reveal.
     @return uint256 Wei.
     """
-    return self._slash_missed(self._current_set())
+    return self._slash_missed(self._params_current)
 
 
 @external
@@ -158,7 +162,7 @@ def slash_wrong() -> uint256:
     @notice Wei a new task slashes per seat that revealed another result.
     @return uint256 Wei.
     """
-    return self._slash_wrong(self._current_set())
+    return self._slash_wrong(self._params_current)
 
 
 @external
@@ -168,7 +172,7 @@ def params_version() -> uint256:
     @notice The parameter version new tasks record.
     @return uint256 The version (1 at deployment).
     """
-    return self._current_version()
+    return self._version(self._params_current)
 
 
 @external
@@ -184,6 +188,8 @@ def paramsAt(version: uint256) -> (uint256, uint256, uint256, uint256):
     @return uint256 Slash per wrong seat, wei.
     """
     params_set: uint256 = self._params_sets[version]
+    if params_set == 0:
+        return (0, 0, 0, 0)
     return (
         self._commit_window(params_set),
         self._reveal_window(params_set),
@@ -199,8 +205,8 @@ def paramsAt(version: uint256) -> (uint256, uint256, uint256, uint256):
 @pure
 def _commit_window(params_set: uint256) -> uint256:
     """
-    @notice The commit window of a set word.
-    @param params_set The set word.
+    @notice The commit window of a params word.
+    @param params_set The params word.
     @return uint256 Seconds.
     """
     return params_set & WINDOW_MASK
@@ -210,8 +216,8 @@ def _commit_window(params_set: uint256) -> uint256:
 @pure
 def _reveal_window(params_set: uint256) -> uint256:
     """
-    @notice The reveal window of a set word.
-    @param params_set The set word.
+    @notice The reveal window of a params word.
+    @param params_set The params word.
     @return uint256 Seconds.
     """
     return (params_set >> REVEAL_WINDOW_SHIFT) & WINDOW_MASK
@@ -221,8 +227,8 @@ def _reveal_window(params_set: uint256) -> uint256:
 @pure
 def _slash_missed(params_set: uint256) -> uint256:
     """
-    @notice The slash per missed seat of a set word.
-    @param params_set The set word.
+    @notice The slash per missed seat of a params word.
+    @param params_set The params word.
     @return uint256 Wei.
     """
     return (params_set >> SLASH_MISSED_SHIFT) & SLASH_MASK
@@ -232,53 +238,53 @@ def _slash_missed(params_set: uint256) -> uint256:
 @pure
 def _slash_wrong(params_set: uint256) -> uint256:
     """
-    @notice The slash per wrong seat of a set word.
-    @param params_set The set word.
+    @notice The slash per wrong seat of a params word.
+    @param params_set The params word.
     @return uint256 Wei.
     """
-    return params_set >> SLASH_WRONG_SHIFT
+    return (params_set >> SLASH_WRONG_SHIFT) & SLASH_MASK
 
 
 @internal
-@view
-def _current_version() -> uint256:
+@pure
+def _min_fee(params_set: uint256) -> uint256:
     """
-    @notice The version new tasks record.
+    @notice The minimum fee per seat of a params word (the current one).
+    @param params_set The params word.
+    @return uint256 Wei.
+    """
+    return (params_set >> FEE_SHIFT) & FEE_MASK
+
+
+@internal
+@pure
+def _version(params_set: uint256) -> uint256:
+    """
+    @notice The version of a params word (the current one).
+    @param params_set The params word.
     @return uint256 The version.
     """
-    return self._params_current >> VERSION_SHIFT
+    return (params_set >> VERSION_SHIFT) & VERSION_MASK
 
 
 @internal
 @view
-def _current_set() -> uint256:
+def _current() -> uint256:
     """
-    @notice The current set word.
-    @return uint256 The set word.
+    @dev One storage read for `createTask`: windows, slashes, fee, version.
+    @notice The current params word.
+    @return uint256 The params word.
     """
-    return self._params_sets[self._current_version()]
-
-
-@internal
-@view
-def _creation_terms() -> (uint256, uint256):
-    """
-    @dev One storage read for `createTask`.
-    @notice The minimum fee per seat and the current version.
-    @return uint256 Wei per seat.
-    @return uint256 The version.
-    """
-    current: uint256 = self._params_current
-    return (current & FEE_MASK, current >> VERSION_SHIFT)
+    return self._params_current
 
 
 @internal
 @view
 def _set_of(version: uint256) -> uint256:
     """
-    @notice The set word of a version.
+    @notice The params word of a version.
     @param version The version.
-    @return uint256 The set word.
+    @return uint256 The params word (its windows and slash amounts count).
     """
     return self._params_sets[version]
 
@@ -326,14 +332,17 @@ def _append(commit_window_: uint256, reveal_window_: uint256, slash_missed_: uin
     @param slash_wrong_ Wei.
     """
     current: uint256 = self._params_current
-    version: uint256 = (current >> VERSION_SHIFT) + 1
-    self._params_sets[version] = (
+    version: uint256 = self._version(current) + 1
+    updated: uint256 = (
         commit_window_
         | (reveal_window_ << REVEAL_WINDOW_SHIFT)
         | (slash_missed_ << SLASH_MISSED_SHIFT)
         | (slash_wrong_ << SLASH_WRONG_SHIFT)
+        | (current & (FEE_MASK << FEE_SHIFT))
+        | (version << VERSION_SHIFT)
     )
-    self._params_current = (current & FEE_MASK) | (version << VERSION_SHIFT)
+    self._params_sets[version] = updated
+    self._params_current = updated
     log ParamsVersionAdded(
         version=version,
         commit_window=commit_window_,
@@ -350,7 +359,7 @@ def _set_min_fee(min_fee: uint256):
     @param min_fee Wei, at most 1 ETH.
     """
     assert min_fee <= MAX_MIN_FEE, "market_params: min fee out of bounds"
-    self._params_current = (self._params_current & ~FEE_MASK) | min_fee
+    self._params_current = (self._params_current & ~(FEE_MASK << FEE_SHIFT)) | (min_fee << FEE_SHIFT)
     log MinFeeSet(min_fee_per_agent=min_fee)
 
 
@@ -363,7 +372,7 @@ def _set_windows(commit_window_: uint256, reveal_window_: uint256, unbonding_per
     @param unbonding_period The staking unbonding period.
     """
     self._check_windows(commit_window_, reveal_window_, unbonding_period)
-    current: uint256 = self._current_set()
+    current: uint256 = self._params_current
     self._append(commit_window_, reveal_window_, self._slash_missed(current), self._slash_wrong(current))
     log WindowsSet(commit_window=commit_window_, reveal_window=reveal_window_)
 
@@ -376,6 +385,6 @@ def _set_slash_amounts(slash_missed_: uint256, slash_wrong_: uint256):
     @param slash_wrong_ Wei per wrong seat, at most 100 ETH.
     """
     self._check_slashes(slash_missed_, slash_wrong_)
-    current: uint256 = self._current_set()
+    current: uint256 = self._params_current
     self._append(self._commit_window(current), self._reveal_window(current), slash_missed_, slash_wrong_)
     log SlashAmountsSet(slash_missed=slash_missed_, slash_wrong=slash_wrong_)

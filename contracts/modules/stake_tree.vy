@@ -13,11 +13,13 @@
         the draw. Seats are drawn with replacement, each in proportion to
         weight: O(log n) reads per seat, whatever the number of agents.
 
-        Node word: value now (bits 0-99) | epoch of its last change
-        (100-127) | value at the start of that epoch (128-227) | epoch of
-        the change before it (228-255). A second word holds the value at the
-        start of that earlier epoch; it is written only when that epoch is
-        the one before the last change's, the only case a draw reads it.
+        Node word: value now (bits 0-95) | epoch of its last change
+        (96-121) | value at the start of that epoch (122-217) | epoch of the
+        change before it (218-243) | for the root node only, the number of
+        leaves ever allocated (244-255), so that a draw reads it with the
+        total. A second word holds the value at the start of that earlier
+        epoch; it is written only when that epoch is the one before the last
+        change's, the only case a draw reads it.
 
         The leaf of an agent whose weight falls to zero goes to a per-model
         queue stamped with the epoch; a new agent takes the queue's head once
@@ -38,12 +40,14 @@ event WeightChanged:
     leaf: uint256
 
 
-# Node word fields.
-VALUE_MASK: constant(uint256) = 2**100 - 1
-EPOCH_MASK: constant(uint256) = 2**28 - 1
-LAST_EPOCH_SHIFT: constant(uint256) = 100
-START_VALUE_SHIFT: constant(uint256) = 128
-PREV_EPOCH_SHIFT: constant(uint256) = 228
+# Node word fields (2,048 stakes of at most MAX_STAKE = 2**80 sum below 2**96;
+# 2**26 epochs of 256 blocks outlast any chain).
+VALUE_MASK: constant(uint256) = 2**96 - 1
+EPOCH_MASK: constant(uint256) = 2**26 - 1
+LAST_EPOCH_SHIFT: constant(uint256) = 96
+START_VALUE_SHIFT: constant(uint256) = 122
+PREV_EPOCH_SHIFT: constant(uint256) = 218
+ROOT_COUNT_SHIFT: constant(uint256) = 244
 
 # Leaf word: agent (bits 0-159) | its weight now (160-255).
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
@@ -333,7 +337,7 @@ def _node_prev_epoch(word: uint256) -> uint256:
     @param word The node word.
     @return uint256 The epoch.
     """
-    return word >> PREV_EPOCH_SHIFT
+    return (word >> PREV_EPOCH_SHIFT) & EPOCH_MASK
 
 
 @internal
@@ -487,10 +491,12 @@ def _draw(
     @return DynArray One agent per seat (empty when the total is zero).
     """
     seats: DynArray[address, constants.MAX_COMMITTEE] = []
+    root: uint256 = self._tree[model_id][ROOT]
     total: uint256 = self._node_at(model_id, ROOT, epoch)
     if total == 0:
         return seats
-    n: uint256 = self._leaf_count(self._model_leaves[model_id])
+    # Leaves allocated since `epoch` began are empty in it: the count now is safe.
+    n: uint256 = root >> ROOT_COUNT_SHIFT
     top: uint256 = 1
     for _: uint256 in range(constants.LOG_AGENTS):
         if top * 2 > n:
@@ -516,7 +522,9 @@ def _draw(
 
 
 @internal
-def _move_node(model_id: bytes32, i: uint256, add: uint256, sub: uint256, epoch: uint256):
+def _move_node(
+    model_id: bytes32, i: uint256, add: uint256, sub: uint256, epoch: uint256, leaf_count: uint256
+):
     """
     @dev The first change of a node in an epoch rolls its history: the old
          "last change" becomes "the change before", and its start value
@@ -527,6 +535,7 @@ def _move_node(model_id: bytes32, i: uint256, add: uint256, sub: uint256, epoch:
     @param add Wei to add.
     @param sub Wei to subtract.
     @param epoch The current epoch.
+    @param leaf_count Leaves allocated, kept in the root node's word.
     """
     word: uint256 = self._tree[model_id][i]
     value: uint256 = self._node_value_now(word)
@@ -539,11 +548,16 @@ def _move_node(model_id: bytes32, i: uint256, add: uint256, sub: uint256, epoch:
         prev = last
         start = value
         last = epoch
-    self._tree[model_id][i] = self._pack_node(value + add - sub, last, start, prev)
+    packed: uint256 = self._pack_node(value + add - sub, last, start, prev)
+    if i == ROOT:
+        packed |= leaf_count << ROOT_COUNT_SHIFT
+    self._tree[model_id][i] = packed
 
 
 @internal
-def _move_path(model_id: bytes32, leaf: uint256, add: uint256, sub: uint256, epoch: uint256):
+def _move_path(
+    model_id: bytes32, leaf: uint256, add: uint256, sub: uint256, epoch: uint256, leaf_count: uint256
+):
     """
     @notice Applies a leaf's change to every node from the leaf to the root.
     @param model_id The model.
@@ -551,12 +565,13 @@ def _move_path(model_id: bytes32, leaf: uint256, add: uint256, sub: uint256, epo
     @param add Wei added to the leaf.
     @param sub Wei taken from the leaf.
     @param epoch The current epoch.
+    @param leaf_count Leaves allocated (for the root node's word).
     """
     i: uint256 = leaf
     for _: uint256 in range(constants.LOG_AGENTS + 1):
         if i > ROOT:
             break
-        self._move_node(model_id, i, add, sub, epoch)
+        self._move_node(model_id, i, add, sub, epoch, leaf_count)
         i += i & unsafe_sub(0, i)
 
 
@@ -605,13 +620,13 @@ def _set_weight(model_id: bytes32, agent: address, weight: uint256):
         leaf, stats = self._take_leaf(model_id, stats, epoch)
         self._leaf_of[model_id][agent] = leaf
         stats += 1 << ELIGIBLE_SHIFT
-        self._move_path(model_id, leaf, weight, 0, epoch)
+        self._move_path(model_id, leaf, weight, 0, epoch, self._leaf_count(stats))
     else:
         leaf = self._leaf_of[model_id][agent]
         if weight > old:
-            self._move_path(model_id, leaf, weight - old, 0, epoch)
+            self._move_path(model_id, leaf, weight - old, 0, epoch, self._leaf_count(stats))
         else:
-            self._move_path(model_id, leaf, 0, old - weight, epoch)
+            self._move_path(model_id, leaf, 0, old - weight, epoch, self._leaf_count(stats))
         if weight == 0:
             stats -= 1 << ELIGIBLE_SHIFT
             tail: uint256 = self._queue_tail(stats)

@@ -6,17 +6,21 @@
 @notice Pure helpers that pack and read every field of the TaskMarket's
         packed storage words, so that no call site shifts or masks by hand.
 
-        Terms word (fixed at creation): requester (bits 0-159) | fee
-        (160-239) | committee size (240-244) | quorum (245-249) | parent
-        count (250-253).
+        Terms word (fixed at creation, read at finalize and by views):
+        requester (bits 0-159) | fee (160-239).
 
-        Progress word: model index (0-31) | parameter version (32-55) |
-        draw block (56-95) | start (96-135) | commit length (136-152) |
-        reveal window (153-169) | member count (170-174) | committed member
-        bitmap (175-190) | revealed member bitmap (191-206) | winning member
-        + 1 (207-211) | status (212-213) | block of finalization (214-253).
-        The commit phase ends at `start + commit length`; the last member's
-        commit shortens the length to the time elapsed since the start.
+        Progress word (everything commits, reveals and activation need, so
+        that they read one word of the task): model index (0-31) | parameter
+        version (32-55) | draw block (56-91) | start (92-127) | commit length
+        (128-144) | reveal window (145-161) | committee size (162-166) |
+        quorum (167-171) | parent count (172-175) | member count (176-180) |
+        committed member bitmap (181-196) | revealed member bitmap (197-212) |
+        winning member + 1 (213-217) | status (218-219) | block of
+        finalization (220-255). The windows are copied from the task's
+        parameter version at creation; the commit phase ends at `start +
+        commit length`, and the last member's commit shortens the length to
+        the time elapsed since the start. Times and blocks take 36 bits
+        (unix time until the year 4147, 6.8e10 blocks).
 
         Ledger word of an account: claimable wei (0-111) | open tasks
         (112-143) | agreed (144-175) | disagreed (176-207) | missed
@@ -39,9 +43,6 @@ from . import constants
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
 FEE_MASK: constant(uint256) = 2**80 - 1
 FEE_SHIFT: constant(uint256) = 160
-SIZE_SHIFT: constant(uint256) = 240
-QUORUM_SHIFT: constant(uint256) = 245
-PARENTS_SHIFT: constant(uint256) = 250
 MASK5: constant(uint256) = 2**5 - 1
 MASK4: constant(uint256) = 2**4 - 1
 
@@ -50,20 +51,23 @@ MODEL_MASK: constant(uint256) = 2**32 - 1
 VERSION_SHIFT: constant(uint256) = 32
 VERSION_MASK: constant(uint256) = 2**24 - 1
 DRAW_SHIFT: constant(uint256) = 56
-BLOCK_MASK: constant(uint256) = 2**40 - 1
-START_SHIFT: constant(uint256) = 96
-TIME_MASK: constant(uint256) = 2**40 - 1
-COMMIT_LEN_SHIFT: constant(uint256) = 136
-REVEAL_WINDOW_SHIFT: constant(uint256) = 153
+BLOCK_MASK: constant(uint256) = 2**36 - 1
+START_SHIFT: constant(uint256) = 92
+TIME_MASK: constant(uint256) = 2**36 - 1
+COMMIT_LEN_SHIFT: constant(uint256) = 128
+REVEAL_WINDOW_SHIFT: constant(uint256) = 145
 WINDOW_MASK: constant(uint256) = 2**17 - 1
-MEMBERS_SHIFT: constant(uint256) = 170
-COMMITTED_SHIFT: constant(uint256) = 175
-REVEALED_SHIFT: constant(uint256) = 191
+SIZE_SHIFT: constant(uint256) = 162
+QUORUM_SHIFT: constant(uint256) = 167
+PARENTS_SHIFT: constant(uint256) = 172
+MEMBERS_SHIFT: constant(uint256) = 176
+COMMITTED_SHIFT: constant(uint256) = 181
+REVEALED_SHIFT: constant(uint256) = 197
 BITMAP_MASK: constant(uint256) = 2**16 - 1
-WINNER_SHIFT: constant(uint256) = 207
-STATUS_SHIFT: constant(uint256) = 212
+WINNER_SHIFT: constant(uint256) = 213
+STATUS_SHIFT: constant(uint256) = 218
 STATUS_MASK: constant(uint256) = 2**2 - 1
-FINAL_BLOCK_SHIFT: constant(uint256) = 214
+FINAL_BLOCK_SHIFT: constant(uint256) = 220
 
 # Stored status (as `TaskFinalized.status`; 0 while open).
 STATUS_OPEN: constant(uint256) = 0
@@ -98,23 +102,14 @@ MAX_COMMITTEE_WORDS: constant(uint256) = 11
 
 @internal
 @pure
-def _pack_terms(requester: address, fee: uint256, size: uint256, quorum: uint256, parents: uint256) -> uint256:
+def _pack_terms(requester: address, fee: uint256) -> uint256:
     """
     @notice Packs a terms word.
     @param requester The requester.
     @param fee Wei, below 2**80.
-    @param size Seats, 1 to 16.
-    @param quorum Seats that must agree.
-    @param parents Number of parent tasks, at most 8.
     @return uint256 The terms word.
     """
-    return (
-        convert(requester, uint256)
-        | (fee << FEE_SHIFT)
-        | (size << SIZE_SHIFT)
-        | (quorum << QUORUM_SHIFT)
-        | (parents << PARENTS_SHIFT)
-    )
+    return convert(requester, uint256) | (fee << FEE_SHIFT)
 
 
 @internal
@@ -139,53 +134,76 @@ def _fee(terms: uint256) -> uint256:
     return (terms >> FEE_SHIFT) & FEE_MASK
 
 
-@internal
-@pure
-def _size(terms: uint256) -> uint256:
-    """
-    @notice The committee size (seats) of a terms word.
-    @param terms The terms word.
-    @return uint256 Seats.
-    """
-    return (terms >> SIZE_SHIFT) & MASK5
-
-
-@internal
-@pure
-def _quorum(terms: uint256) -> uint256:
-    """
-    @notice The quorum (seats) of a terms word.
-    @param terms The terms word.
-    @return uint256 Seats.
-    """
-    return (terms >> QUORUM_SHIFT) & MASK5
-
-
-@internal
-@pure
-def _parent_count(terms: uint256) -> uint256:
-    """
-    @notice The number of parents of a terms word.
-    @param terms The terms word.
-    @return uint256 The count.
-    """
-    return (terms >> PARENTS_SHIFT) & MASK4
-
-
 # ---------------------------------------------------------------- progress
 
 
 @internal
 @pure
-def _pack_progress(model_index: uint256, version: uint256, draw_block: uint256) -> uint256:
+def _pack_progress(
+    model_index: uint256,
+    version: uint256,
+    draw_block: uint256,
+    commit_window: uint256,
+    reveal_window: uint256,
+    size: uint256,
+    quorum: uint256,
+    parents: uint256,
+) -> uint256:
     """
     @notice The progress word of a task just created.
     @param model_index The model's registry index.
     @param version The parameter version.
     @param draw_block The draw block.
+    @param commit_window Seconds, from the version.
+    @param reveal_window Seconds, from the version.
+    @param size Seats, 1 to 16.
+    @param quorum Seats that must agree.
+    @param parents Number of parent tasks, at most 8.
     @return uint256 The progress word.
     """
-    return model_index | (version << VERSION_SHIFT) | (draw_block << DRAW_SHIFT)
+    return (
+        model_index
+        | (version << VERSION_SHIFT)
+        | (draw_block << DRAW_SHIFT)
+        | (commit_window << COMMIT_LEN_SHIFT)
+        | (reveal_window << REVEAL_WINDOW_SHIFT)
+        | (size << SIZE_SHIFT)
+        | (quorum << QUORUM_SHIFT)
+        | (parents << PARENTS_SHIFT)
+    )
+
+
+@internal
+@pure
+def _size(progress: uint256) -> uint256:
+    """
+    @notice The committee size (seats).
+    @param progress The progress word.
+    @return uint256 Seats.
+    """
+    return (progress >> SIZE_SHIFT) & MASK5
+
+
+@internal
+@pure
+def _quorum(progress: uint256) -> uint256:
+    """
+    @notice The quorum (seats).
+    @param progress The progress word.
+    @return uint256 Seats.
+    """
+    return (progress >> QUORUM_SHIFT) & MASK5
+
+
+@internal
+@pure
+def _parent_count(progress: uint256) -> uint256:
+    """
+    @notice The number of parents.
+    @param progress The progress word.
+    @return uint256 The count.
+    """
+    return (progress >> PARENTS_SHIFT) & MASK4
 
 
 @internal
@@ -259,7 +277,7 @@ def _commit_end(progress: uint256) -> uint256:
 @pure
 def _reveal_window(progress: uint256) -> uint256:
     """
-    @notice A started task's reveal window.
+    @notice A task's reveal window.
     @param progress The progress word.
     @return uint256 Seconds.
     """
@@ -279,29 +297,18 @@ def _reveal_end(progress: uint256) -> uint256:
 
 @internal
 @pure
-def _with_start(
-    progress: uint256,
-    draw_block: uint256,
-    start: uint256,
-    commit_window: uint256,
-    reveal_window: uint256,
-    members: uint256,
-) -> uint256:
+def _with_start(progress: uint256, draw_block: uint256, start: uint256, members: uint256) -> uint256:
     """
     @notice A progress word for a task seated now.
     @param progress The progress word.
     @param draw_block The draw block the committee came from.
     @param start Unix time.
-    @param commit_window Seconds.
-    @param reveal_window Seconds.
     @param members Distinct members.
     @return uint256 The progress word.
     """
     return (
         self._with_draw_block(progress, draw_block)
         | (start << START_SHIFT)
-        | (commit_window << COMMIT_LEN_SHIFT)
-        | (reveal_window << REVEAL_WINDOW_SHIFT)
         | (members << MEMBERS_SHIFT)
     )
 

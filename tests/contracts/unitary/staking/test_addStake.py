@@ -3,7 +3,7 @@ import boa
 from tests.contracts.unitary.helpers import events
 from tests.contracts.utils.protocol import ETHER
 
-MAX_STAKE = 2**88 - 1
+MAX_STAKE = 2**80 - 1
 
 
 def test_adds_to_stake_and_weight(staking, model_id, agents):

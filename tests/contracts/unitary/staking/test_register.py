@@ -7,7 +7,7 @@ from tests.contracts.utils import storage
 from tests.contracts.utils.protocol import ETHER, new_agent
 from tests.contracts.utils.storage import model_leaves_slot
 
-MAX_STAKE = 2**88 - 1
+MAX_STAKE = 2**80 - 1
 ENDPOINT = "https://agent.example/health"
 
 
