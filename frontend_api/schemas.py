@@ -144,7 +144,16 @@ TASK_DETAIL = {
                     | {"description": f"Reasons: {REASONS}"}
                 ),
                 "skipped": array(
-                    obj({"agent": ADDRESS, "reason": INT, "block": INT, "tx_hash": HEX})
+                    obj(
+                        {
+                            "agent": ADDRESS,
+                            "reason": INT,
+                            "reason_label": {"type": "string"},
+                            "block": INT,
+                            "tx_hash": HEX,
+                        }
+                    )
+                    | {"description": "Batch items that did not take effect, and why"}
                 ),
                 "events": array(ref("Event")),
             }

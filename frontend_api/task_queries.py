@@ -16,7 +16,7 @@ from typing import Any
 from frontend_api.apply_tasks import Outcome
 from frontend_api.db import get_meta
 from frontend_api.outputs import KINDS, decode_input, decode_output
-from oracles.protocol import FinalStatus, Phase, SlashReason
+from oracles.protocol import FinalStatus, Phase, Refusal, SlashReason
 
 STATES = tuple(phase.label for phase in Phase if phase is not Phase.UNKNOWN)
 OPEN = "status IS NULL"
@@ -43,6 +43,14 @@ TASK_COLUMNS = (
     f" {DRAW_BLOCK_SQL} AS draw_block, {STATE_SQL} AS state"
 )
 SLASH_LABELS = {int(reason): reason.name.lower() for reason in SlashReason}
+
+
+def _refusal_label(code: int) -> str:
+    """The name of a market refusal code (``SubmissionSkipped.reason``)."""
+    try:
+        return Refusal(code).label
+    except ValueError:
+        return f"code {code}"
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,7 @@ def task_detail(conn: sqlite3.Connection, task_id: int, now: int) -> dict[str, A
                 {
                     "agent": s["agent"],
                     "reason": int(s["reason"]),
+                    "reason_label": _refusal_label(int(s["reason"])),
                     "block": int(s["block"]),
                     "tx_hash": s["tx_hash"],
                 }

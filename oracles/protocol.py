@@ -62,6 +62,51 @@ class ModelKind(IntEnum):
         return self.name.lower()
 
 
+class Refusal(IntEnum):
+    """Why ``TaskMarket`` refuses a call: the code of its revert reason, and of
+    ``SubmissionSkipped.reason`` for a batch item that did not take effect
+    (codes 1-14 are a member submission's)."""
+
+    UNKNOWN_TASK = 1
+    FINALIZED = 2
+    NOT_ACTIVE = 3
+    COMMIT_CLOSED = 4
+    EMPTY_COMMITMENT = 5
+    NOT_MEMBER = 6
+    ALREADY_COMMITTED = 7
+    REVEAL_NOT_OPEN = 8
+    REVEAL_CLOSED = 9
+    NOT_COMMITTED = 10
+    ALREADY_REVEALED = 11
+    REVEAL_MISMATCH = 12
+    SIGNATURE_LENGTH = 13
+    BAD_SIGNATURE = 14
+    SIZE_RANGE = 15
+    QUORUM_RANGE = 16
+    FEE_BELOW_MINIMUM = 17
+    FEE_TOO_LARGE = 18
+    EMPTY_INPUT = 19
+    MODEL_NOT_ACTIVE = 20
+    UNKNOWN_PARENT = 21
+    DUPLICATE_PARENT = 22
+    NO_ELIGIBLE_AGENT = 23
+    NOT_WAITING = 24
+    PARENTS_OPEN = 25
+    DRAW_NOT_MINED = 26
+    NOT_READY = 27
+    OUTPUT_MISMATCH = 28
+    BATCH_LENGTHS = 29
+    NOT_AN_AGENT = 30
+    ZERO_RECEIVER = 31
+    EXCEEDS_TREASURY = 32
+    NOTHING_TO_WITHDRAW = 33
+    TRANSFER_FAILED = 34
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", " ")
+
+
 class AgentStatus(IntEnum):
     """``AgentStaking.statusOf``."""
 
@@ -78,6 +123,10 @@ MAX_OUTPUT_BYTES = 8_192
 MAX_BATCH = 64  # items per commitBatch / revealBatch
 MAX_MODELS_PER_AGENT = 16
 MAX_FEE = 2**80 - 1  # wei, per task
+MAX_STAKE = 2**80 - 1  # wei, per agent
+MAX_AGENTS_PER_MODEL = 2_048  # leaves of a model's stake tree
+EPOCH_BLOCKS = 256  # a draw reads the stake weights of its draw block's epoch
+WITHDRAW_AFTER_EPOCHS = 2  # stake asked out in epoch k leaves in epoch k + 2
 
 DOMAIN_NAME = "agentnet"
 DOMAIN_VERSION = "1"

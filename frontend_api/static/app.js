@@ -105,7 +105,7 @@ function renderDetail(t) {
   const version = t.params_version === null ? "" : ` (parameters v${t.params_version})`;
   const slashes = t.slashes.map((s) =>
     `${short(s.agent)} ${eth(s.amount)} ETH (${plural(s.seats, "seat")} ${s.reason_label})`).join(", ");
-  const skipped = t.skipped.map((s) => `${short(s.agent)} (reason ${s.reason})`).join(", ");
+  const skipped = t.skipped.map((s) => `${short(s.agent)} (${s.reason_label})`).join(", ");
   $("#detail").innerHTML = `<dl>
     <dt>task</dt><dd id="detail-id">${t.id}</dd>
     <dt>state</dt><dd class="state-${t.state}" id="detail-state">${t.state}</dd>

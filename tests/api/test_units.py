@@ -263,6 +263,7 @@ def test_redraws_skips_withdrawals_and_registry_corrections(chain: Chain) -> Non
     assert (task["draw_block"], task["redraws"], task["state"]) == (redraw_block, 1, "waiting")
     (skip,) = task["skipped"]
     assert (skip["agent"], skip["reason"], skip["block"]) == (A1, 3, chain.mk.block)
+    assert skip["reason_label"] == "not active"
     assert [e["name"] for e in task["events"]] == [
         "TaskCreated",
         "TaskRedrawn",
