@@ -307,6 +307,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     worker.add_argument("--metrics-host", help="address of /metrics and /healthz")
     worker.add_argument("--metrics-port", type=int, help="port of /metrics and /healthz (0: any)")
     worker.add_argument("--threads", type=int_range(1), help="onnxruntime intra-op threads")
+    worker.add_argument(
+        "--session-cache",
+        metavar="DIR",
+        help="where optimized model graphs are kept (default .agentnet/session-cache; off: none)",
+    )
     worker.add_argument("--no-batch", action="store_true", help="never use the batch functions")
     worker.add_argument("--max-batch", type=int, help="most items in one batch")
     worker.add_argument("--claim-threshold", help="withdraw rewards above this (needs owner key)")

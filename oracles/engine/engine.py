@@ -7,15 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from oracles.engine import canonical
+from oracles.engine.cache import OFF, SessionCache
 from oracles.engine.canonical import Limits, TaskInputError
 from oracles.engine.compare import parse_rule
 from oracles.engine.encoder import Encoder, classify
 from oracles.engine.generator import Generator
-from oracles.engine.session import create_session, log_provider, package_providers
-from oracles.package import Package, PackageError, load_package
+from oracles.engine.loading import open_package
+from oracles.engine.session import log_provider
+from oracles.package import Package
 
 
 class _EncodeJob(NamedTuple):
@@ -44,32 +47,26 @@ class Engine:
     def __init__(
         self,
         package: Package,
-        threads: int | None,
-        providers: Sequence[str] | None,
-        allow_provider_mismatch: bool = False,
-    ):
+        session: ort.InferenceSession,
+        tokenizer: Tokenizer,
+        cache_status: str = OFF,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.package = package
+        self.session = session
+        self.cache_status = cache_status
         manifest = package.manifest
         self.kind = package.kind
         self.limits = Limits.from_manifest(manifest)
         self.batch_invariant = bool(manifest.get("batch_invariant", True))
         self.rule = parse_rule(manifest)
-        target = package.execution_provider
-        self.session = create_session(
-            package.path(manifest["model_file"]),
-            threads,
-            package_providers(target, providers, allow_provider_mismatch),
-            manifest.get("provider_options"),
-        )
-        log_provider(self.session, target, package.root.name)
-        tokenizer = Tokenizer.from_file(str(package.path(manifest["tokenizer_file"])))
+        log_provider(session, package.execution_provider, package.root.name)
         self.encoder: Encoder | None = None
         self.generator: Generator | None = None
         if self.kind == "generation":
-            self.generator = Generator(self.session, tokenizer, manifest)
+            self.generator = Generator(session, tokenizer, manifest)
         else:
-            self.encoder = Encoder(self.session, tokenizer, manifest)
+            self.encoder = Encoder(session, tokenizer, manifest)
 
     @classmethod
     def load(
@@ -79,18 +76,23 @@ class Engine:
         providers: Sequence[str] | None = None,
         expected_id: str | bytes | None = None,
         allow_provider_mismatch: bool = False,
+        cache: SessionCache | str | Path | None = None,
     ) -> Engine:
         """Verify the package (and its id, if given) and open an inference session.
 
         The session runs on the package's ``execution_provider`` (see
         :func:`oracles.engine.session.package_providers`); ``providers`` other than
         that one are refused unless ``allow_provider_mismatch`` (the agreement
-        harness compares a package across providers that way).
+        harness compares a package across providers that way). With ``cache`` (a
+        folder), the optimized graph is kept there and later loads skip graph
+        optimization (:mod:`oracles.engine.cache`); the package is verified either way.
         """
-        package = load_package(package_dir, expected_id)
-        if "canonicalization" not in package.manifest and package.kind != "generation":
-            raise PackageError("manifest.json: missing 'canonicalization'")
-        return cls(package, threads, providers, allow_provider_mismatch)
+        if cache is not None and not isinstance(cache, SessionCache):
+            cache = SessionCache(cache)
+        opened = open_package(
+            package_dir, threads, providers, expected_id, allow_provider_mismatch, cache
+        )
+        return cls(opened.package, opened.session, opened.tokenizer, opened.cache_status)
 
     @property
     def model_id(self) -> str:

@@ -1,4 +1,4 @@
-"""onnxruntime session creation: provider selection and thread settings.
+"""onnxruntime session creation: provider selection, session options and thread settings.
 
 A package names the execution provider its numerics belong to
 (``manifest["execution_provider"]``: ``cpu``, the default, or ``cuda``); see
@@ -82,6 +82,39 @@ def package_providers(
     return ["CPUExecutionProvider"]
 
 
+def session_options(
+    threads: int | None, chosen: Sequence[str], optimize: bool = True
+) -> ort.SessionOptions:
+    """The options of every engine session: full graph optimization (or none, for a
+    graph optimized before: :mod:`oracles.engine.cache`), sequential execution and
+    ``threads`` intra-op threads; deterministic kernels when the first provider is a GPU's."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if optimize
+        else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    )
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    if chosen[0] != "CPUExecutionProvider":
+        options.use_deterministic_compute = True
+        if hasattr(ort, "preload_dlls"):  # CUDA/cuDNN from the nvidia-* wheels, if present
+            ort.preload_dlls()
+    return options
+
+
+def provider_entries(
+    chosen: Sequence[str], provider_options: Mapping[str, Mapping[str, str]] | None
+) -> list[tuple[str, dict[str, str]]]:
+    """``(provider, options)`` pairs for ``InferenceSession``; ``provider_options`` maps a
+    short provider name (``cuda``) to its options."""
+    extra = {TARGETS[k]: dict(v) for k, v in (provider_options or {}).items() if k in TARGETS}
+    return [(name, extra.get(name, {})) for name in chosen]
+
+
 def create_session(
     model_path: Path,
     threads: int | None = None,
@@ -94,22 +127,10 @@ def create_session(
     CUDA the session asks for deterministic kernels.
     """
     chosen = choose_providers(providers)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.inter_op_num_threads = 1
-    if threads:
-        options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    if chosen[0] != "CPUExecutionProvider":
-        options.use_deterministic_compute = True
-        if hasattr(ort, "preload_dlls"):  # CUDA/cuDNN from the nvidia-* wheels, if present
-            ort.preload_dlls()
-    extra = {TARGETS[k]: dict(v) for k, v in (provider_options or {}).items() if k in TARGETS}
     return ort.InferenceSession(
         str(model_path),
-        sess_options=options,
-        providers=[(name, extra.get(name, {})) for name in chosen],
+        sess_options=session_options(threads, chosen),
+        providers=provider_entries(chosen, provider_options),
     )
 
 

@@ -31,7 +31,11 @@ class Runner(Protocol):
 
 
 class Inference:
-    """The engines of one worker, by model id, and the batches it runs through them."""
+    """The engines of one worker, by model id, and the batches it runs through them.
+
+    ``engines`` is the worker's live mapping: a model appears in it once loaded
+    (:mod:`~oracles.worker.models`); rows of a model not in it yet are left alone.
+    """
 
     def __init__(
         self,
@@ -40,17 +44,23 @@ class Inference:
         metrics: WorkerMetrics,
         max_batch: int,
     ) -> None:
-        self.engines = dict(engines)
+        self.engines = engines
         self.store = store
         self.metrics = metrics
         self.max_batch = max_batch
 
+    def loaded(self, model_id: bytes) -> bool:
+        """Whether the model's engine is loaded (its tasks can be computed)."""
+        return model_id in self.engines
+
     async def compute(self, rows: Sequence[TaskRow]) -> list[TaskRow]:
-        """Run the engine over the rows whose inputs are complete; return them updated
-        (with output, result hash and salt), as stored."""
+        """Run the engine over the rows whose model is loaded and whose inputs are
+        complete; return them updated (with output, result hash and salt), as stored."""
         done: list[TaskRow] = []
         by_model: dict[bytes, list[tuple[TaskRow, bytes]]] = {}
         for row in rows:
+            if not self.loaded(row.model_id):
+                continue
             data = self._engine_input(row)
             if data is not None:
                 by_model.setdefault(row.model_id, []).append((row, data))

@@ -1,10 +1,12 @@
 """The worker node: its parts wired together and the loops that run them.
 
 The decisions are the reconcile pass's (:mod:`~oracles.worker.reconcile`), run every
-``poll_interval`` and whenever the follower delivers logs or a send is mined.
+``poll_interval`` and whenever the follower delivers logs, a send is mined or a model
+has loaded. The models load in the background (:mod:`~oracles.worker.models`): the
+worker follows the chain, and sends, from its first second.
 
-Every long-lived part (log follower, reconcile loop, gauges, reward claims, and
-each transaction being sent) runs in one :class:`asyncio.TaskGroup`: the first
+Every long-lived part (log follower, reconcile loop, model loading, gauges, reward
+claims, and each transaction being sent) runs in one :class:`asyncio.TaskGroup`: the first
 unexpected error is logged as ``worker.failed`` and stops the whole worker.
 """
 
@@ -14,7 +16,6 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Mapping
 
 import structlog
 from eth_account.signers.local import LocalAccount
@@ -27,8 +28,9 @@ from oracles.chain.sender import TxSender
 from oracles.cli_common import load_deployment
 from oracles.errors import AgentnetError
 from oracles.worker.chainview import ChainReads, ChainView
-from oracles.worker.inference import Inference, Runner
+from oracles.worker.inference import Inference
 from oracles.worker.intake import Intake
+from oracles.worker.models import Models
 from oracles.worker.pokes import Pokes
 from oracles.worker.reconcile import Reconciler
 from oracles.worker.rewards import RewardClaimer
@@ -51,19 +53,19 @@ class WorkerError(AgentnetError):
 
 
 class Worker:
-    """One agent's worker: a signer key, some engines (by model id), one SQLite file."""
+    """One agent's worker: a signer key, its models (loading, then loaded), one SQLite file."""
 
     def __init__(
         self,
         settings: NodeSettings,
         signer: LocalAccount,
-        engines: Mapping[bytes, Runner],
+        models: Models,
         owner: LocalAccount | None = None,
     ) -> None:
         self.settings = settings
         self.signer = signer
         self.owner = owner
-        self.engines = dict(engines)
+        self.models = models
         self.metrics = WorkerMetrics()
         self.agent = ""
         self.chain_id = 0
@@ -108,7 +110,7 @@ class Worker:
                 market,
                 staking,
                 self.agent,
-                self.engines,
+                self.models.ids,
                 self.metrics,
                 on_news=self._wake.set,
                 on_reorg=submitter.after_reorg,
@@ -118,11 +120,11 @@ class Worker:
                 self.agent,
                 view,
                 store,
-                Inference(self.engines, store, self.metrics, settings.max_batch),
+                Inference(self.models.engines, store, self.metrics, settings.max_batch),
                 submitter,
                 Seating(view, store, self.metrics, self.agent),
                 Settlement(view, store, self.metrics, self.agent, backoff),
-                Pokes(view, store, self.agent, self.engines, backoff),
+                Pokes(view, store, self.agent, self.models.ids, backoff),
             )
             follower = self._follower = LogFollower(
                 rpc,
@@ -145,7 +147,8 @@ class Worker:
                 "worker.started",
                 agent=self.agent,
                 signer=self.signer.address,
-                models=sorted("0x" + m.hex() for m in self.engines),
+                models=sorted("0x" + m.hex() for m in self.models.ids),
+                loaded=sorted("0x" + m.hex() for m in self.models.engines),
                 chain_id=self.chain_id,
                 metrics=f"http://{settings.metrics_host}:{self.health_port}/metrics",
             )
@@ -174,6 +177,7 @@ class Worker:
             async with asyncio.TaskGroup() as group:
                 submitter.bind(group)
                 reconciler.bind(group)
+                group.create_task(self.models.run(self._model_loaded))
                 group.create_task(follower.run(stop))
                 group.create_task(self._reconcile_loop(stop, reconciler))
                 group.create_task(self._gauges_loop(stop, view))
@@ -196,18 +200,30 @@ class Worker:
         submitter.close()
 
     async def _check_identity(self, view: ChainReads) -> str:
-        agent = await view.agent_of_signer(self.signer.address)
+        """Our agent, once the chain says the signer is bound to one and every model is
+        registered and active (the ids the packages declare: their files are checked
+        against them while they load)."""
+        ids = self.models.ids
+        agent, active = await asyncio.gather(
+            view.agent_of_signer(self.signer.address),
+            asyncio.gather(*(view.model_active(m) for m in ids)),
+        )
         if int(agent, 16) == 0:
             raise WorkerError(
                 f"signer {self.signer.address} is not bound to any agent; "
                 "register with `agentnet agent register` first"
             )
-        for model_id in self.engines:
-            if not await view.model_active(model_id):
+        for model_id, is_active in zip(ids, active, strict=True):
+            if not is_active:
                 raise WorkerError(
                     f"model 0x{model_id.hex()} is not registered or is deprecated on chain"
                 )
         return agent
+
+    def _model_loaded(self, model_id: bytes, seconds: float) -> None:
+        """A model is in: its waiting tasks can be computed now."""
+        self.metrics.model_load_seconds.labels("0x" + model_id[:4].hex()).set(seconds)
+        self._wake.set()
 
     def _reward_claimer(
         self, rpc: AsyncRpcClient, view: ChainReads, market: Contract
@@ -227,6 +243,8 @@ class Worker:
             "head": self._head,
             "last_reconcile_s": round(age, 3),
             "tasks": self._store.counts() if self._store else {},
+            "ready": self.models.ready,
+            "models": self.models.health(),
         }
 
     # --- loops --------------------------------------------------------------------

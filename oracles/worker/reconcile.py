@@ -7,8 +7,9 @@ and on every event:
 
 * waiting, draw block mined, parents finalized, our agent seated -> run the engine
   (tasks due together form one batch; in the background, so that a long generation
-  holds up no other task), persist output and a fresh salt *before* anything is
-  sent, and commit at once (the commit activates the task); not seated
+  holds up no other task; a model still loading leaves its tasks for the pass after
+  it loads), persist output and a fresh salt *before* anything is sent, and commit
+  at once (the commit activates the task); not seated
   -> ``activate`` when the members let it wait too long (:mod:`~.seating`);
 * commit phase, seated, not committed on chain -> commit (``commitBatch`` signed by
   our signer when several are due at once);
@@ -134,10 +135,10 @@ class Reconciler:
     def _start_inference(self, rows: list[TaskRow]) -> None:
         """Compute the rows in the background, one inference per model at a time, so
         that a long generation never holds up the reveals and finalizes of other tasks
-        (a model already busy takes its rows at a later pass)."""
+        (a model already busy, or still loading, takes its rows at a later pass)."""
         by_model: dict[bytes, list[TaskRow]] = {}
         for row in rows:
-            if row.model_id not in self._computing:
+            if row.model_id not in self._computing and self.inference.loaded(row.model_id):
                 by_model.setdefault(row.model_id, []).append(row)
         for model_id, batch in by_model.items():
             self._computing.add(model_id)

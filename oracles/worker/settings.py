@@ -23,6 +23,9 @@ from oracles.errors import UsageError
 
 ENV_PREFIX = "AGENTNET_"
 LOG_FORMATS = ("console", "json")
+# Where optimized onnxruntime graphs are kept (oracles.engine.cache); "off" for none.
+SESSION_CACHE = str(Path(".agentnet") / "session-cache")
+_NO_CACHE = ("", "off", "none", "no", "false", "0")
 
 T = TypeVar("T")
 
@@ -65,6 +68,7 @@ class Settings:
     finalize_backoff: float
     claim_threshold: int | None
     log_format: str
+    session_cache: str | None  # folder of optimized graphs; None: no cache
 
     def node(self) -> NodeSettings:
         return NodeSettings(
@@ -145,6 +149,11 @@ def _amount(name: str, value: object) -> int:
         raise UsageError(f"setting {name}: {exc}") from None
 
 
+def _folder_or_off(name: str, value: object) -> str | None:
+    text = _text(name, value).strip()
+    return None if text.lower() in _NO_CACHE else text
+
+
 def _log_format(name: str, value: object) -> str:
     text = _text(name, value)
     if text not in LOG_FORMATS:
@@ -189,6 +198,7 @@ def resolve(flags: Mapping[str, object], config_file: str | None) -> Settings:
         return value
 
     log_format = pick("log_format", _log_format, "console")
+    cache_default: str | None = SESSION_CACHE
     return Settings(
         rpc=required("rpc", _strings),
         deployment=pick("deployment", _text, None),
@@ -207,6 +217,7 @@ def resolve(flags: Mapping[str, object], config_file: str | None) -> Settings:
         finalize_backoff=pick("finalize_backoff", _float(0.0), 4.0),
         claim_threshold=pick("claim_threshold", _amount, None),
         log_format=log_format,
+        session_cache=pick("session_cache", _folder_or_off, cache_default),
     )
 
 

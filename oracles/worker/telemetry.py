@@ -1,4 +1,9 @@
-"""Prometheus metrics of a worker, and its /metrics and /healthz endpoints."""
+"""Prometheus metrics of a worker, and its /metrics and /healthz endpoints.
+
+/healthz answers 200 while the reconcile loop runs (``ok``), with the chain cursor,
+the task counts, and per model whether it is loaded yet (``models``; ``ready`` once
+all are): a worker follows the chain while its models load.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +51,13 @@ class WorkerMetrics:
             namespace=ns,
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.model_load_seconds = Gauge(
+            "model_load_seconds",
+            "Seconds the model took to load at start (package check, session, tokenizer)",
+            ["model"],
+            namespace=ns,
+            registry=self.registry,
         )
         self.chain_lag = Gauge(
             "chain_lag_blocks",

@@ -11,11 +11,13 @@ so that it commits and reveals an output the honest members do not. With
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 
 from oracles.cli import build_parser
 from oracles.worker.inference import Runner
-from oracles.worker.launch import load_engines, run_worker
+from oracles.worker.launch import engine_loader, run_worker
+from oracles.worker.models import Loaded, Loader
 from oracles.worker.settings import Settings, flags_of, resolve
 
 
@@ -43,12 +45,24 @@ class UnsendableOutput(WrongOutput):
         return b'{"text":"' + b"x" * 9_000 + b'"}'
 
 
-def lying_engines(settings: Settings) -> Mapping[bytes, Runner]:
-    return {model_id: WrongOutput(e) for model_id, e in load_engines(settings).items()}
+def lying_engines(settings: Settings) -> Loader:
+    load = engine_loader(settings)
+
+    def lying(folder: str, model_id: bytes) -> Loaded:
+        loaded = load(folder, model_id)
+        return replace(loaded, runner=WrongOutput(loaded.runner))
+
+    return lying
 
 
-def unsendable_engines(settings: Settings) -> Mapping[bytes, Runner]:
-    return {model_id: UnsendableOutput(e) for model_id, e in load_engines(settings).items()}
+def unsendable_engines(settings: Settings) -> Loader:
+    load = engine_loader(settings)
+
+    def unsendable(folder: str, model_id: bytes) -> Loaded:
+        loaded = load(folder, model_id)
+        return replace(loaded, runner=UnsendableOutput(loaded.runner))
+
+    return unsendable
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -580,3 +580,22 @@ def test_finished_task_is_recorded_and_not_read_again(make_world: MakeWorld) -> 
     world.chain.reads.clear()
     assert world.look() == []
     assert world.chain.reads == []
+
+
+def test_task_of_a_model_still_loading_waits_for_it_alone(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    engines = world.reconciler.inference.engines
+    assert isinstance(engines, dict)
+    loaded = engines.pop(MODEL)  # the worker started; this model is still loading
+    world.add(1)  # to compute: its model is not in
+    revealing = world.add(2)
+    world.computed(2)  # computed before a restart: its reveal needs no engine
+    revealing.committed.add(A)
+    revealing.phase = Phase.REVEAL
+    assert world.look() == [("reveal", [2], None)]
+    assert world.state(1) == "seen"
+    assert world.look() == [("reveal", [2], None)]  # (its reveal not mined yet)
+    engines[MODEL] = loaded  # the model is in
+    revealing.revealed[A] = result_hash(OURS)
+    assert world.look() == [("commit", [1], None)]
+    assert world.sent.rows[1].output == b'{"TEXT":"OURS"}'
