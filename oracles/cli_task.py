@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 PHASE_LABELS = {
     Phase.UNKNOWN: "unknown",
-    Phase.WAITING: "waiting for parents",
+    Phase.WAITING: "waiting (for its draw block or its parents)",
     Phase.COMMIT: "commit",
     Phase.REVEAL: "reveal",
     Phase.READY: "ready to finalize",
