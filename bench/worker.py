@@ -1,13 +1,23 @@
-"""Worker throughput and latency on a real anvil with 3 workers (1 s blocks).
+"""Worker throughput and latency on a real anvil with 3 workers (1 s blocks), and
+how fast a (re)started worker is back in service.
 
-Posts tasks at a steady rate, waits for all of them, and reports tasks finalized
-per minute and the latency from TaskCreated to TaskFinalized, in blocks and in
-seconds (block timestamps), split into inference, waiting for windows and blocks,
+Default mode: posts tasks at a steady rate, waits for all of them, and reports tasks
+finalized per minute and the latency from TaskCreated to TaskFinalized, in blocks and
+in seconds (block timestamps), split into inference, waiting for windows and blocks,
 and worker overhead (the worker seeing itself seated -> its commit transaction
 broadcast, minus inference), read from the workers' SQLite files. Protocol v2: a
 task created in block N is seated from its draw block N + 1; the aim is N + 4.
 
+``--startup``: for each package, a task that seats the only agent waits on chain
+while a worker process is started (after one with ``--before REV``: that revision's
+code, from ``git archive``), with an empty onnxruntime session cache (cold) and then
+with the cache it filled (warm). Reported per start: exec -> following the chain
+(``worker.started``), exec -> /healthz ready (200 with every model loaded), exec ->
+its commit broadcast (the worker's SQLite ``commit_sent_at``), medians of ``--runs``.
+The package files are read once first: a restarted worker finds them in the page cache.
+
     python bench/worker.py [--tasks 30] [--rate 2] [--package DIR] [--json]
+    python bench/worker.py --startup [--before REV] [--runs 3] [--package DIR ...] [--json]
 """
 
 from __future__ import annotations
@@ -15,11 +25,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,14 +210,243 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- start to first commit ------------------------------------------------------------
+# folder under .agentnet/models -> (preset, kind) to export it with when missing
+STARTUP_PACKAGES = {
+    "minilm-embedding": ("minilm", "embedding"),
+    "smollm2": ("smollm2", "generation"),
+}
+
+
+def _startup_packages(given: list[str] | None) -> list[Path]:
+    """The packages given, else MiniLM and SmolLM2 (exported once if missing)."""
+    if given:
+        return [Path(g) for g in given]
+    folders = []
+    for name in STARTUP_PACKAGES:
+        folder = ROOT / ".agentnet" / "models" / name
+        if not (folder / "manifest.json").is_file():
+            from model_export.export import export
+
+            preset, kind = (
+                ("smollm2", "generation") if name == "smollm2" else ("minilm", "embedding")
+            )
+            export(preset, kind, folder, agreement=False)
+        folders.append(folder)
+    return folders
+
+
+def _archive(revision: str, into: Path) -> Path:
+    """The code of ``revision`` (``git archive``: no checkout, no worktree)."""
+    into.mkdir(parents=True)
+    tar = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar, check=True)
+    return into
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthz_ready(port: int) -> bool:
+    """/healthz answers 200 with every model loaded (before this change a worker answered
+    only once it had loaded its models and reconciled)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+            return bool(json.loads(resp.read()).get("ready", True))
+    except (OSError, ValueError):
+        return False
+
+
+def _commit_sent_at(db: Path, task_id: int) -> float | None:
+    if not db.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            row = conn.execute(
+                "SELECT commit_sent_at FROM worker_tasks WHERE task_id = ?", (task_id,)
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def _log_events(path: Path) -> dict[str, dict[str, Any]]:
+    """The first line of each event in a JSON log."""
+    events: dict[str, dict[str, Any]] = {}
+    for raw in path.read_text(errors="replace").splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and "event" in line:
+            events.setdefault(str(line["event"]), line)
+    return events
+
+
+def _since(exec_at: float, timestamp: str) -> float:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return moment.timestamp() - exec_at
+
+
+def _start_once(
+    net: LocalNet, package: Path, model: bytes, tree: Path, cache: Path | None, label: str
+) -> dict[str, Any]:
+    """Post a task that seats the agent, start a worker from ``tree``, time it."""
+    generation = "smol" in package.name or "generation" in package.name
+    task_input = (
+        {"prompt": "What is Ethereum?", "max_new_tokens": 8}
+        if generation
+        else {"text": f"start-up benchmark {label}"}
+    )
+    task_id = net.create_task(model, task_input, size=1, quorum=1)
+    draw_block = _draw_block(net, task_id)
+    while int(net.rpc.call("eth_blockNumber", []), 16) < draw_block:
+        time.sleep(0.05)  # mined, the task waits for its only member
+    db, log_path = net.workdir / f"{label}.sqlite", net.workdir / f"{label}.log"
+    port = _free_port()
+    extra = ["--metrics-port", str(port)]
+    if cache is not None:
+        extra += ["--session-cache", str(cache)]
+    command = net.worker_command(net.agents[0], [package], db, *extra)
+    with open(log_path, "wb") as log_file:
+        exec_at = time.time()
+        proc = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=str(tree),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    ready_at = commit_at = None
+    try:
+        deadline = exec_at + 600
+        while commit_at is None or ready_at is None:
+            if ready_at is None and _healthz_ready(port):
+                ready_at = time.time()
+            commit_at = commit_at or _commit_sent_at(db, task_id)
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"worker {label} did not commit: see {log_path}")
+            time.sleep(0.01)
+        net.wait_phases([task_id], timeout=120)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    events = _log_events(log_path)
+    loaded = events.get("worker.model_loaded", {})
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    inference_ms = conn.execute(
+        "SELECT inference_ms FROM worker_tasks WHERE task_id = ?", (task_id,)
+    ).fetchone()[0]
+    conn.close()
+    return {
+        "following_s": _since(exec_at, events["worker.started"]["timestamp"]),
+        "ready_s": ready_at - exec_at,
+        "commit_s": commit_at - exec_at,
+        "inference_ms": float(inference_ms or 0.0),
+        "model_load_s": loaded.get("load_s"),
+        "cache": loaded.get("cache"),
+    }
+
+
+def _draw_block(net: LocalNet, task_id: int) -> int:
+    """The draw block of a task (from its TaskCreated event)."""
+    market = net.deployment["TaskMarket"]
+    topic = "0x" + task_id.to_bytes(32, "big").hex()
+    (created,) = market.logs(net.rpc, "TaskCreated", topic, from_block=net.deployment.block)
+    return int(created.args["draw_block"])
+
+
+def startup(packages: list[Path], before: str | None, runs: int) -> dict[str, Any]:
+    """Start-to-first-commit figures per package, code (before/after) and cache state."""
+    work = Path(tempfile.mkdtemp(prefix="agentnet-bench-startup-"))
+    trees = {"after": ROOT}
+    if before:
+        trees = {"before": _archive(before, work / "before"), **trees}
+    samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    with Anvil(block_time=1) as anvil:
+        net = LocalNet(anvil, work / "net", params=Params(commit_window=20, reveal_window=20))
+        models = [net.register_model(p) for p in packages]
+        net.add_agent(ETHER, models)
+        net.cross_epoch()
+        for package, model in zip(packages, models, strict=True):
+            for path in package.iterdir():  # into the page cache, as after a crash
+                path.read_bytes()
+            for run in range(runs):
+                for code, tree in trees.items():
+                    cache = work / f"cache-{package.name}-{run}" if code == "after" else None
+                    for state in ("cold", "warm"):
+                        label = f"{package.name}-{code}-{state}-{run}"
+                        result = _start_once(net, package, model, tree, cache, label)
+                        samples.setdefault((package.name, code, state), []).append(result)
+                        print(f"{label}: {json.dumps(result)}", file=sys.stderr)
+    rows = []
+    for (name, code, state), results in samples.items():
+        rows.append(
+            {
+                "package": name,
+                "code": code,
+                "cache": state,
+                "runs": len(results),
+                **{
+                    key: statistics.median(r[key] for r in results)
+                    for key in ("following_s", "ready_s", "commit_s", "inference_ms")
+                },
+                "cache_status": sorted({str(r["cache"]) for r in results}),
+            }
+        )
+    return {"before": before, "rows": rows}
+
+
+def render_startup(result: dict[str, Any]) -> str:
+    lines = [
+        "Worker start to first commit: one agent, a task waiting for it, anvil 1 s blocks "
+        f"(medians; before = {result['before'] or 'not run'})",
+        "",
+        "| package | code | session cache | exec -> following chain | exec -> /healthz ready "
+        "| exec -> commit sent | inference |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        state = r["cache"] if r["code"] == "after" else f"none ({r['cache']} start)"
+        lines.append(
+            f"| {r['package']} | {r['code']} | {state} | {r['following_s']:.2f} s "
+            f"| {r['ready_s']:.2f} s | {r['commit_s']:.2f} s | {r['inference_ms']:.0f} ms |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=30)
     parser.add_argument("--rate", type=float, default=2.0, help="tasks posted per second")
-    parser.add_argument("--package", help="model package (default: MiniLM if exported, else tiny)")
+    parser.add_argument(
+        "--package",
+        action="append",
+        help="model package (default: MiniLM if exported, else tiny; --startup: repeatable, "
+        "default MiniLM and SmolLM2)",
+    )
+    parser.add_argument("--startup", action="store_true", help="time worker starts instead")
+    parser.add_argument("--before", metavar="REV", help="--startup: also time this revision")
+    parser.add_argument("--runs", type=int, default=3, help="--startup: starts of each kind")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.tasks, args.rate, _package(args.package))
+    if args.startup:
+        started = startup(_startup_packages(args.package), args.before, args.runs)
+        print(json.dumps(started, indent=2) if args.json else render_startup(started))
+        return 0
+    result = run(args.tasks, args.rate, _package(args.package[0] if args.package else None))
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
