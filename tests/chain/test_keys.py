@@ -95,7 +95,7 @@ def test_cli_keys_new_and_show_print_only_the_address(tmp_path: Path) -> None:
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     missing = _agentnet("keys", "show", str(tmp_path / "none.json"), env={})
     assert missing.returncode == 2
-    assert missing.stderr.strip().count("\n") == 0 and "not found" in missing.stderr
+    assert missing.stderr.strip().count("\n") == 0 and "does not exist" in missing.stderr
     # Without a password source and without a terminal, the command fails cleanly.
     no_pw = subprocess.run(
         [sys.executable, "-m", "oracles.cli", "keys", "new", "--out", str(tmp_path / "x.json")],
