@@ -12,8 +12,15 @@ The measured tasks have one member per seat (the draw block is chosen so), the
 most storage a committee of that size can take. Figures are steady state: the
 committee agents have finished a task before, so their ledger word is not zero.
 
-    python bench/gas.py          # tables
-    python bench/gas.py --json   # one JSON object
+The tolerance table measures tasks of a model registered with an agreement
+rule of one int8 step (`registerModelWithTolerance`): finalize with all hashes
+equal (the common path: the same gas as an exact model), finalize with one member
+whose slash is deferred, `proveAgreement` (two 384-d embedding outputs one step
+apart) and `settleDeferred` after the dispute window.
+
+    python bench/gas.py               # tables
+    python bench/gas.py --json        # one JSON object
+    python bench/gas.py --tolerance   # the tolerance table alone
 """
 
 from __future__ import annotations
@@ -38,11 +45,15 @@ from deployments.boa_gas import measure  # noqa: E402
 from deployments.params import Params  # noqa: E402
 from oracles.protocol import commitment  # noqa: E402
 from tests.contracts.utils.draws import distinct, move_to_draw  # noqa: E402
+from tests.contracts.utils.embeddings import embedding_output  # noqa: E402
 from tests.contracts.utils.protocol import sign_commit, sign_reveal  # noqa: E402
 
 ETHER = 10**18
 OUTPUT = b'{"dim":384,"i8":"' + b"A" * 512 + b'"}'  # a 384-d int8 embedding, base64
 INPUT = b'{"text":"The quick brown fox jumps over the lazy dog."}'
+# OUTPUT with one coordinate one int8 step away, and two steps away.
+ONE_STEP = embedding_output([1] + [0] * 383)
+TWO_STEPS = embedding_output([2] + [0] * 383)
 
 # Published figures of similar systems, for comparison.
 REFERENCES = {
@@ -56,14 +67,20 @@ AIM_COMMITTEE_3_BATCHED = 450_000
 class Network:
     """A deployed protocol with `n_agents` agents serving one model, drawable."""
 
-    def __init__(self, n_agents: int, params: Params | None = None) -> None:
+    def __init__(self, n_agents: int, params: Params | None = None, tolerance: int = 0) -> None:
         install_block_hashes()
         self.params = params or Params()
         self.protocol = deploy(self.params)
         self.market = self.protocol.market
         self.staking = self.protocol.staking
         self.model_id = keccak(b"bench model")
-        self.protocol.registry.registerModel(self.model_id, 0, "file://bench/manifest.json")
+        registry = self.protocol.registry
+        if tolerance:
+            registry.registerModelWithTolerance(
+                self.model_id, 0, "file://bench/manifest.json", tolerance
+            )
+        else:
+            registry.registerModel(self.model_id, 0, "file://bench/manifest.json")
         self.signers: dict[str, Any] = {}
         self.register_gas: list[int] = []
         for i in range(n_agents):
@@ -168,6 +185,22 @@ class Network:
         _, gas["withdraw (per agent)"] = measure(self.market.withdraw, sender=members[0])
         return gas
 
+    def dissent(self, outputs: list[bytes]) -> tuple[int, list[str], int]:
+        """A task whose distinct members reveal `outputs` (direct calls), the first
+        output winning; returns (task id, members, finalize gas)."""
+        task_id, _ = self.create(len(outputs))
+        mine(2)
+        members = list(dict.fromkeys(str(a) for a in self.market.previewCommittee(task_id)))
+        salts = [os.urandom(32) for _ in members]
+        for m, out, salt in zip(members, outputs, salts, strict=True):
+            c = commitment(task_id, m, keccak(out), salt)
+            measure(self.market.commit, task_id, c, sender=self.signers[m].address)
+        for m, out, salt in zip(members, outputs, salts, strict=True):
+            measure(self.market.reveal, task_id, keccak(out), salt, sender=self.signers[m].address)
+        _, gas = measure(self.market.finalize, task_id, outputs[0], sender=members[0])
+        assert self.market.taskPhase(task_id) == 5
+        return task_id, members, gas
+
     def warm_up(self, size: int) -> None:
         """Run tasks until every agent has a non-zero ledger word (steady state)."""
         for _ in range(200):
@@ -226,6 +259,46 @@ class Network:
 
 
 BATCH_TASKS = 8
+
+
+def tolerance_table() -> dict[str, int]:
+    """Committee 3 (three members), direct calls, steady state: the common path of
+    an exact and of a tolerant model (K = 1), and the dispute path."""
+    out: dict[str, int] = {}
+    exact = Network(n_agents=5)
+    exact.warm_up(3)
+    out["exact model: finalize, all hashes equal"] = exact.life(3, batched=False)["finalize"]
+    _, _, out["exact model: finalize, one member slashed"] = exact.dissent(
+        [OUTPUT, OUTPUT, ONE_STEP]
+    )
+    tolerant = Network(n_agents=5, tolerance=1)
+    tolerant.warm_up(3)
+    out["tolerant model: finalize, all hashes equal"] = tolerant.life(3, batched=False)["finalize"]
+    task_id, members, out["tolerant model: finalize, one member held"] = tolerant.dissent(
+        [OUTPUT, OUTPUT, ONE_STEP]
+    )
+    _, out["proveAgreement (384-d, one step)"] = measure(
+        tolerant.market.proveAgreement,
+        task_id,
+        members[2],
+        OUTPUT,
+        ONE_STEP,
+        sender=tolerant.relayer,
+    )
+    task_id, members, _ = tolerant.dissent([OUTPUT, OUTPUT, TWO_STEPS])
+    boa.env.time_travel(seconds=tolerant.market.grace_period())
+    _, out["settleDeferred (after the window)"] = measure(
+        tolerant.market.settleDeferred, task_id, members[2], sender=tolerant.relayer
+    )
+    return out
+
+
+def render_tolerance(rows: dict[str, int]) -> str:
+    return _table(
+        "Tolerance and disputes (committee 3, three members, direct calls)",
+        ["step", "gas"],
+        [[k, v] for k, v in rows.items()],
+    )
 
 
 def lifecycle_tables() -> dict[str, Any]:
@@ -349,15 +422,23 @@ def render(data: dict[str, Any]) -> str:
             [[int(n), *(v[k] for k in keys)] for n, v in scale.items()],
         )
     )
+    if "tolerance" in data:
+        parts.append(render_tolerance(data["tolerance"]))
     return "\n\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--tolerance", action="store_true", help="the tolerance table alone")
     args = parser.parse_args(argv)
+    if args.tolerance:
+        rows = tolerance_table()
+        print(json.dumps(rows, indent=2) if args.json else render_tolerance(rows))
+        return 0
     data: dict[str, Any] = {"lifecycle": lifecycle_tables()}
     data["scaling"] = scaling_table()
+    data["tolerance"] = tolerance_table()
     data["references"] = REFERENCES
     data["v1_committee_3_batched"] = V1_COMMITTEE_3_BATCHED
     data["aim_committee_3_batched"] = AIM_COMMITTEE_3_BATCHED

@@ -29,6 +29,14 @@
 
         Windows and slash amounts come from the parameter version a task
         recorded at its creation (`modules/market_params.vy`).
+
+        A task also records its model's agreement rule (`ModelRegistry`
+        tolerance). Under the exact rule a member that revealed another hash
+        than the accepted one is slashed at finalize. Under a tolerant rule
+        (embeddings within K int8 steps) its slash is deferred for the grace
+        period: its share is held and its stake stays bound, anyone may
+        `proveAgreement` with both outputs to have it paid, and anyone may
+        `settleDeferred` after the window to slash it as wrong.
 @custom:size Compiled for code size: the market sits close to the 24,576-byte
         limit of EIP-170, and this costs about 0.2% more gas per task.
 @custom:storage A task is two packed words (`modules/task_words.vy`), its
@@ -135,6 +143,11 @@ ERR_ZERO_RECEIVER: constant(uint8) = 31
 ERR_EXCEEDS_TREASURY: constant(uint8) = 32
 ERR_NOTHING_TO_WITHDRAW: constant(uint8) = 33
 ERR_TRANSFER_FAILED: constant(uint8) = 34
+ERR_NOT_PENDING: constant(uint8) = 35
+ERR_DISPUTE_CLOSED: constant(uint8) = 36
+ERR_DISPUTE_OPEN: constant(uint8) = 37
+ERR_MEMBER_OUTPUT_MISMATCH: constant(uint8) = 38
+ERR_NOT_WITHIN_TOLERANCE: constant(uint8) = 39
 
 # Where a waiting task stands for its draw.
 DRAW_PARENTS_OPEN: constant(uint8) = 0
@@ -230,6 +243,25 @@ event TreasuryWithdrawn:
     amount: uint256
 
 
+event SlashDeferred:
+    task_id: indexed(uint256)
+    agent: indexed(address)
+    seats: uint256
+    until: uint256
+
+
+event AgreementProven:
+    task_id: indexed(uint256)
+    agent: indexed(address)
+    amount: uint256
+
+
+event DeferredSettled:
+    task_id: indexed(uint256)
+    agent: indexed(address)
+    amount: uint256
+
+
 registry: public(immutable(IModelRegistry))
 staking: public(immutable(IAgentStaking))
 
@@ -251,6 +283,12 @@ _member_results: HashMap[uint256, HashMap[uint256, bytes32]]
 _parents: HashMap[uint256, DynArray[uint256, MAX_PARENTS]]
 # account -> ledger word (claimable, open tasks, reputation counters).
 _ledgers: HashMap[address, uint256]
+# ERR_ code -> its revert reason (written at deployment).
+_reasons: HashMap[uint8, String[64]]
+# task id -> dispute word (seats of the members whose slash is deferred,
+# window end, part per seat); written only when a succeeded task of a
+# tolerant model had a dissenter.
+_disputes: HashMap[uint256, uint256]
 
 
 @deploy
@@ -284,6 +322,7 @@ def __init__(
     ownable_2step.__init__()
     pausable.__init__()
     eip712.__init__("agentnet", "1")
+    self._store_reasons()
     assert registry_.address != empty(address), "market: zero registry"
     assert staking_.address != empty(address), "market: zero staking"
     registry = registry_
@@ -314,7 +353,8 @@ def createTask(
     """
     @dev Draws nothing: the draw block is the next block, whose hash does
          not exist yet. The fee (`msg.value`) stays in escrow until finalize.
-         The task records the current parameter version.
+         The task records the current parameter version and its model's
+         agreement rule (the same registry read as the model's index).
     @notice Posts an inference task.
     @param model_id A registered, active model with at least one agent
            eligible for the draw block.
@@ -340,7 +380,7 @@ def createTask(
         self._refuse(ERR_EMPTY_INPUT)
     active: bool = False
     index: uint256 = 0
-    active, index = staticcall registry.activeIndex(model_id)
+    active, index = staticcall registry.activeIndexAndTolerance(model_id)
     if not active:
         self._refuse(ERR_MODEL_NOT_ACTIVE)
 
@@ -587,7 +627,12 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
             is credited `fee // agreeing_seats` (the rest goes to the
             treasury); each seat that revealed another hash is slashed
             `slash_wrong`, each seat that did not commit or reveal
-            `slash_missed`.
+            `slash_missed`. For a task of a tolerant model, a member that
+            revealed another hash is neither paid nor slashed yet
+            (`SlashDeferred`): every seat, agreeing or deferred, is then owed
+            `fee // (agreeing + deferred seats)`, the deferred seats' part
+            stays in escrow and the member's open-task count stays until
+            `proveAgreement` or `settleDeferred`.
          2. `output` is empty and the grace period after the reveal window
             has passed: the task fails, the fee goes back to the requester,
             the winner's seats are slashed `slash_wrong` (they revealed a
@@ -659,7 +704,8 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
         self._ledgers[task_words._requester(terms)] += fee
 
     # Settle every member in one write of its ledger word; remember whom to
-    # slash (bit i: member i missed, bit 16 + i: member i was wrong).
+    # slash (bit i: member i missed, bit 16 + i: member i was wrong) and,
+    # for a tolerant model, whose slash to defer (bits 32 + 4i: its seats).
     penalties: uint256 = 0
     for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
         member: address = task_words._member_at(words, i)
@@ -669,6 +715,16 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
             penalties |= 1 << i
         elif succeeded and hashes[i] == best:
             ledger += share * seats[i] + task_words.ONE_AGREED
+        elif succeeded and task_words._tolerance(progress) != 0:
+            # Deferred: paid or slashed later; its stake stays bound.
+            ledger += task_words.ONE_OPEN
+            penalties |= seats[i] << (2 * constants.MAX_COMMITTEE + task_words.SEAT_BITS * i)
+            log SlashDeferred(
+                task_id=task_id,
+                agent=member,
+                seats=seats[i],
+                until=block.timestamp + market_params.grace_period,
+            )
         elif succeeded or (quorum_met and hashes[i] == best):
             # Revealed a rejected hash, or the quorum's hash nobody backed.
             ledger += task_words.ONE_DISAGREED
@@ -693,9 +749,106 @@ def finalize(task_id: uint256, output: Bytes[MAX_OUTPUT]):
     else:
         self._log_failed(task_id)
 
-    # Interactions last: the staking contract is trusted and moves no ETH out.
     if penalties != 0:
+        deferred: uint256 = penalties >> (2 * constants.MAX_COMMITTEE)
+        if deferred != 0:
+            # Deferred seats share the fee like agreeing ones: each seat is
+            # owed `fee // (agreeing + deferred seats)`, the deferred seats'
+            # part stays in escrow. The agreeing members were credited
+            # `share` per seat above (the exact rule's amount, so that the
+            # common path pays nothing for this): take the difference back.
+            held: uint256 = 0
+            for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
+                held += task_words._deferred_seats(deferred, i)
+            owed: uint256 = fee // (best_seats + held)
+            for i: uint256 in range(members, bound=constants.MAX_COMMITTEE):
+                if (revealed >> i) & 1 == 1 and hashes[i] == best:
+                    self._ledgers[task_words._member_at(words, i)] -= (share - owed) * seats[i]
+            # The remainder of the new split replaces the old one.
+            self.treasury_balance = (
+                self.treasury_balance + (fee - owed * (best_seats + held)) - (fee - share * best_seats)
+            )
+            counters = self._task_count_and_escrow
+            self._task_count_and_escrow = counters + (owed * held << task_words.ESCROW_SHIFT)
+            # The dispute window is the grace period from now: the agents
+            # learn the accepted output from this very transaction.
+            self._disputes[task_id] = task_words._pack_dispute(
+                deferred, block.timestamp + market_params.grace_period, owed
+            )
+        # Interactions last: the staking contract is trusted and moves no ETH out.
         self._slash_members(task_id, progress, words, seats, penalties)
+
+
+# ---------------------------------------------------------------- disputes
+
+
+@external
+def proveAgreement(
+    task_id: uint256, agent: address, output: Bytes[MAX_OUTPUT], member_output: Bytes[MAX_OUTPUT]
+):
+    """
+    @dev Anyone (usually the agent's worker), before the dispute window
+         of the task ends. `output` must hash to the accepted result and
+         `member_output` to the hash the agent revealed; both must be
+         canonical 384-d embedding outputs (else canonical's reason) whose
+         coordinates differ by at most the task's tolerance
+         (`ModelRegistry.embeddingsWithin`). The agent is credited its held
+         part (its seats times `fee // (agreeing + deferred seats)`), counts
+         as agreed and its open-task count is released. Pays the agent, never the
+         caller, so front-running it gains nothing.
+    @notice Shows that a member whose slash was deferred agreed within its
+            model's tolerance.
+    @param task_id A succeeded task of a tolerant model.
+    @param agent A member whose slash is deferred.
+    @param output The accepted output.
+    @param member_output The output whose hash the agent revealed.
+    """
+    member: uint256 = self._resolve(task_id, agent, True)
+    progress: uint256 = self._task_progress[task_id]
+    # Checked after the effects; any failure reverts them all.
+    if keccak256(output) != self._result_hash(task_id, progress):
+        self._refuse(ERR_OUTPUT_MISMATCH)
+    if keccak256(member_output) != self._member_results[task_id][member]:
+        self._refuse(ERR_MEMBER_OUTPUT_MISMATCH)
+    if not staticcall registry.embeddingsWithin(
+        output, member_output, task_words._tolerance(progress)
+    ):
+        self._refuse(ERR_NOT_WITHIN_TOLERANCE)
+
+
+@external
+def settleDeferred(task_id: uint256, agent: address):
+    """
+    @dev Anyone, once the dispute window of the task has ended: what
+         `finalize` would have done under the exact rule. The agent is
+         slashed `slash_wrong` per seat (the task's parameter version), its
+         held part of the fee goes to the treasury, it counts as disagreed
+         and its open-task count is released.
+    @notice Slashes a member whose deferred slash nobody disproved.
+    @param task_id A succeeded task of a tolerant model.
+    @param agent A member whose slash is deferred.
+    """
+    self._resolve(task_id, agent, False)
+
+
+@external
+@view
+def deferredSlashUntil(task_id: uint256, agent: address) -> uint256:
+    """
+    @dev Before it, `proveAgreement`; from it on, `settleDeferred`.
+    @notice When the dispute window of a member's deferred slash ends.
+    @param task_id The task.
+    @param agent The agent.
+    @return uint256 Unix time (0 when no slash of the agent is deferred
+            on the task).
+    """
+    dispute: uint256 = self._disputes[task_id]
+    found: bool = False
+    member: uint256 = 0
+    found, member = self._find_member(task_id, self._task_progress[task_id], agent)
+    if not found or task_words._deferred_seats(dispute, member) == 0:
+        return 0
+    return task_words._until(dispute)
 
 
 # ---------------------------------------------------------------- payments
@@ -1013,7 +1166,8 @@ def task_count() -> uint256:
 @view
 def escrowed() -> uint256:
     """
-    @notice Fees held for tasks not yet finalized.
+    @notice Fees held for tasks not yet finalized, and the parts of fees
+            held for members whose slash is deferred.
     @return uint256 Wei.
     """
     return task_words._escrowed(self._task_count_and_escrow)
@@ -1427,7 +1581,7 @@ def _open_task_outcome(progress: uint256) -> uint8:
 
 
 @internal
-@pure
+@view
 def _require_applied(outcome: uint8):
     """
     @notice Reverts with the reason of a refused submission.
@@ -1438,12 +1592,13 @@ def _require_applied(outcome: uint8):
 
 
 @internal
-@pure
+@view
 def _refuse(code: uint8):
     """
     @dev The contract's one revert site with a reason: each `assert` or
          `raise` with a literal reason costs about 120 bytes of code, which
-         the TaskMarket cannot spare under the 24,576-byte limit (EIP-170).
+         the TaskMarket cannot spare under the 24,576-byte limit (EIP-170),
+         and even one table of literals costs 2.8 kB (`_refusal`).
     @notice Reverts with the reason of `code`.
     @param code An ERR_ code.
     """
@@ -1451,80 +1606,66 @@ def _refuse(code: uint8):
 
 
 @internal
-@pure
+@view
 def _refusal(code: uint8) -> String[64]:
     """
+    @dev Read from storage: the reasons are written at deployment
+         (`_store_reasons`), so that their text and code stay out of the
+         runtime code, which the EIP-170 limit (24,576 bytes) leaves no
+         room for. Costs a failing call a few cold storage reads.
     @notice The revert reason of an ERR_ code.
     @param code An ERR_ code.
     @return String The reason (`market: ...`).
     """
-    if code == ERR_UNKNOWN_TASK:
-        return "market: unknown task"
-    if code == ERR_FINALIZED:
-        return "market: task already finalized"
-    if code == ERR_NOT_ACTIVE:
-        return "market: task not active"
-    if code == ERR_COMMIT_CLOSED:
-        return "market: commit phase closed"
-    if code == ERR_EMPTY_COMMITMENT:
-        return "market: empty commitment"
-    if code == ERR_NOT_MEMBER:
-        return "market: not a committee member"
-    if code == ERR_ALREADY_COMMITTED:
-        return "market: already committed"
-    if code == ERR_REVEAL_NOT_OPEN:
-        return "market: reveal phase not open"
-    if code == ERR_REVEAL_CLOSED:
-        return "market: reveal phase closed"
-    if code == ERR_NOT_COMMITTED:
-        return "market: not committed"
-    if code == ERR_ALREADY_REVEALED:
-        return "market: already revealed"
-    if code == ERR_REVEAL_MISMATCH:
-        return "market: reveal does not match commitment"
-    if code == ERR_SIGNATURE_LENGTH:
-        return "market: signature must be 65 bytes"
-    if code == ERR_BAD_SIGNATURE:
-        return "market: invalid signature"
-    if code == ERR_SIZE_RANGE:
-        return "market: committee size out of range"
-    if code == ERR_QUORUM_RANGE:
-        return "market: quorum out of range"
-    if code == ERR_FEE_BELOW_MINIMUM:
-        return "market: fee below minimum"
-    if code == ERR_FEE_TOO_LARGE:
-        return "market: fee too large"
-    if code == ERR_EMPTY_INPUT:
-        return "market: empty input"
-    if code == ERR_MODEL_NOT_ACTIVE:
-        return "market: model not active"
-    if code == ERR_UNKNOWN_PARENT:
-        return "market: unknown parent"
-    if code == ERR_DUPLICATE_PARENT:
-        return "market: duplicate parent"
-    if code == ERR_NO_ELIGIBLE_AGENT:
-        return "market: no eligible agent"
-    if code == ERR_NOT_WAITING:
-        return "market: task not waiting"
-    if code == ERR_PARENTS_OPEN:
-        return "market: parents not finalized"
-    if code == ERR_DRAW_NOT_MINED:
-        return "market: draw block not mined"
-    if code == ERR_NOT_READY:
-        return "market: task not ready to finalize"
-    if code == ERR_OUTPUT_MISMATCH:
-        return "market: output does not match the accepted result"
-    if code == ERR_BATCH_LENGTHS:
-        return "market: batch length mismatch"
-    if code == ERR_NOT_AN_AGENT:
-        return "market: caller is not an agent or signer"
-    if code == ERR_ZERO_RECEIVER:
-        return "market: zero receiver"
-    if code == ERR_EXCEEDS_TREASURY:
-        return "market: amount exceeds treasury"
-    if code == ERR_NOTHING_TO_WITHDRAW:
-        return "market: nothing to withdraw"
-    return "market: transfer failed"
+    return self._reasons[code]
+
+
+@internal
+def _store_reasons():
+    """
+    @dev Called by the constructor only, so it is part of the deployment
+         code and not of the runtime code.
+    @notice Writes the revert reason of every ERR_ code.
+    """
+    self._reasons[ERR_UNKNOWN_TASK] = "market: unknown task"
+    self._reasons[ERR_FINALIZED] = "market: task already finalized"
+    self._reasons[ERR_NOT_ACTIVE] = "market: task not active"
+    self._reasons[ERR_COMMIT_CLOSED] = "market: commit phase closed"
+    self._reasons[ERR_EMPTY_COMMITMENT] = "market: empty commitment"
+    self._reasons[ERR_NOT_MEMBER] = "market: not a committee member"
+    self._reasons[ERR_ALREADY_COMMITTED] = "market: already committed"
+    self._reasons[ERR_REVEAL_NOT_OPEN] = "market: reveal phase not open"
+    self._reasons[ERR_REVEAL_CLOSED] = "market: reveal phase closed"
+    self._reasons[ERR_NOT_COMMITTED] = "market: not committed"
+    self._reasons[ERR_ALREADY_REVEALED] = "market: already revealed"
+    self._reasons[ERR_REVEAL_MISMATCH] = "market: reveal does not match commitment"
+    self._reasons[ERR_SIGNATURE_LENGTH] = "market: signature must be 65 bytes"
+    self._reasons[ERR_BAD_SIGNATURE] = "market: invalid signature"
+    self._reasons[ERR_SIZE_RANGE] = "market: committee size out of range"
+    self._reasons[ERR_QUORUM_RANGE] = "market: quorum out of range"
+    self._reasons[ERR_FEE_BELOW_MINIMUM] = "market: fee below minimum"
+    self._reasons[ERR_FEE_TOO_LARGE] = "market: fee too large"
+    self._reasons[ERR_EMPTY_INPUT] = "market: empty input"
+    self._reasons[ERR_MODEL_NOT_ACTIVE] = "market: model not active"
+    self._reasons[ERR_UNKNOWN_PARENT] = "market: unknown parent"
+    self._reasons[ERR_DUPLICATE_PARENT] = "market: duplicate parent"
+    self._reasons[ERR_NO_ELIGIBLE_AGENT] = "market: no eligible agent"
+    self._reasons[ERR_NOT_WAITING] = "market: task not waiting"
+    self._reasons[ERR_PARENTS_OPEN] = "market: parents not finalized"
+    self._reasons[ERR_DRAW_NOT_MINED] = "market: draw block not mined"
+    self._reasons[ERR_NOT_READY] = "market: task not ready to finalize"
+    self._reasons[ERR_OUTPUT_MISMATCH] = "market: output does not match the accepted result"
+    self._reasons[ERR_BATCH_LENGTHS] = "market: batch length mismatch"
+    self._reasons[ERR_NOT_AN_AGENT] = "market: caller is not an agent or signer"
+    self._reasons[ERR_ZERO_RECEIVER] = "market: zero receiver"
+    self._reasons[ERR_EXCEEDS_TREASURY] = "market: amount exceeds treasury"
+    self._reasons[ERR_NOTHING_TO_WITHDRAW] = "market: nothing to withdraw"
+    self._reasons[ERR_TRANSFER_FAILED] = "market: transfer failed"
+    self._reasons[ERR_NOT_PENDING] = "market: no slash pending"
+    self._reasons[ERR_DISPUTE_CLOSED] = "market: dispute window closed"
+    self._reasons[ERR_DISPUTE_OPEN] = "market: dispute window open"
+    self._reasons[ERR_MEMBER_OUTPUT_MISMATCH] = "market: member output does not match its reveal"
+    self._reasons[ERR_NOT_WITHIN_TOLERANCE] = "market: outputs differ beyond the tolerance"
 
 
 @internal
@@ -1556,6 +1697,60 @@ def _slash_members(
             reason = constants.REASON_WRONG
         if per_seat != 0:
             extcall staking.slash(task_words._member_at(words, i), per_seat * seats[i], task_id, reason)
+
+
+@internal
+def _resolve(task_id: uint256, agent: address, proving: bool) -> uint256:
+    """
+    @dev Proving needs the window open, settling needs it ended. Clears
+         the member's seats from the dispute word first, so nothing
+         resolves twice. The held share (seats times the share per
+         agreeing seat) leaves the escrow: to the agent when proven, else
+         to the treasury, and the agent is slashed `slash_wrong` per seat
+         (the staking contract is trusted, takes at most the stake and
+         never reverts). A failed, open or exact task, a non-member and a
+         member already resolved give `market: no slash pending`.
+    @notice Ends a member's deferred slash.
+    @param task_id The task.
+    @param agent The member.
+    @param proving Whether it was proven to agree within the tolerance.
+    @return uint256 The member's index.
+    """
+    progress: uint256 = self._task_progress[task_id]
+    dispute: uint256 = self._disputes[task_id]
+    found: bool = False
+    member: uint256 = 0
+    found, member = self._find_member(task_id, progress, agent)
+    held: uint256 = task_words._deferred_seats(dispute, member)
+    if not found or held == 0:
+        self._refuse(ERR_NOT_PENDING)
+    window_open: bool = block.timestamp < task_words._until(dispute)
+    if proving and not window_open:
+        self._refuse(ERR_DISPUTE_CLOSED)
+    if window_open and not proving:
+        self._refuse(ERR_DISPUTE_OPEN)
+    self._disputes[task_id] = dispute & ~(task_words.MASK4 << (task_words.SEAT_BITS * member))
+    amount: uint256 = task_words._share(dispute) * held
+    ledger: uint256 = self._ledgers[agent] - task_words.ONE_OPEN
+    if proving:
+        ledger += amount + task_words.ONE_AGREED
+        log AgreementProven(task_id=task_id, agent=agent, amount=amount)
+    else:
+        ledger += task_words.ONE_DISAGREED
+        self.treasury_balance += amount
+        log DeferredSettled(task_id=task_id, agent=agent, amount=amount)
+    self._ledgers[agent] = ledger
+    counters: uint256 = self._task_count_and_escrow
+    self._task_count_and_escrow = task_words._pack_counters(
+        task_words._task_count(counters), task_words._escrowed(counters) - amount
+    )
+    if not proving:
+        per_seat: uint256 = market_params._slash_wrong(
+            market_params._set_of(task_words._params_version(progress))
+        )
+        if per_seat != 0:
+            extcall staking.slash(agent, per_seat * held, task_id, constants.REASON_WRONG)
+    return member
 
 
 @internal

@@ -101,6 +101,11 @@ class Refusal(IntEnum):
     EXCEEDS_TREASURY = 32
     NOTHING_TO_WITHDRAW = 33
     TRANSFER_FAILED = 34
+    NOT_PENDING = 35  # no slash of the agent is deferred on the task
+    DISPUTE_CLOSED = 36  # proveAgreement after the dispute window
+    DISPUTE_OPEN = 37  # settleDeferred before the end of the window
+    MEMBER_OUTPUT_MISMATCH = 38
+    NOT_WITHIN_TOLERANCE = 39
 
     @property
     def label(self) -> str:
@@ -114,6 +119,14 @@ class AgentStatus(IntEnum):
     ACTIVE = 1
     DEREGISTERED = 2
 
+
+# Agreement rules as the ModelRegistry stores them (`registerModelWithTolerance`,
+# `toleranceOf`): 0 exact, else the most int8 steps two embedding outputs may differ by
+# in every coordinate (the manifest's `int8_max_abs_diff` `max_steps`).
+TOLERANCE_EXACT = 0
+MAX_TOLERANCE = 127  # and embedding models only
+# The embedding dimension `TaskMarket.proveAgreement` can check on chain.
+PROVABLE_EMBEDDING_DIM = 384
 
 # Limits the contracts enforce.
 MAX_COMMITTEE = 16  # seats per task
@@ -148,6 +161,26 @@ REVEAL_TYPE = [
     {"name": "result_hash", "type": "bytes32"},
     {"name": "salt", "type": "bytes32"},
 ]
+
+
+def registry_tolerance(rule: str, max_steps: int = 0, kind: int = ModelKind.EMBEDDING) -> int:
+    """The ModelRegistry tolerance of a manifest's ``agreement_rule`` (name and
+    ``max_steps``): 0 for ``exact``, ``max_steps`` for ``int8_max_abs_diff``.
+
+    ValueError for a rule the registry cannot hold (another rule, a tolerance for a
+    kind other than embedding, or more than MAX_TOLERANCE steps).
+    """
+    if rule == "exact":
+        return TOLERANCE_EXACT
+    if rule != "int8_max_abs_diff":
+        raise ValueError(f"unknown agreement rule {rule!r}")
+    if max_steps == 0:
+        return TOLERANCE_EXACT
+    if kind != ModelKind.EMBEDDING:
+        raise ValueError("a tolerance applies to embedding models only")
+    if not 0 < max_steps <= MAX_TOLERANCE:
+        raise ValueError(f"max_steps must lie in 0..{MAX_TOLERANCE}, not {max_steps}")
+    return max_steps
 
 
 def result_hash(output: bytes) -> bytes:

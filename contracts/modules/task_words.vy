@@ -10,7 +10,8 @@
         requester (bits 0-159) | fee (160-239).
 
         Progress word (everything commits, reveals and activation need, so
-        that they read one word of the task): model index (0-31) | parameter
+        that they read one word of the task): model index (0-23) | the
+        model's tolerance (24-31; 0 exact, else max int8 steps) | parameter
         version (32-55) | draw block (56-91) | start (92-127) | commit length
         (128-144) | reveal window (145-161) | committee size (162-166) |
         quorum (167-171) | parent count (172-175) | member count (176-180) |
@@ -26,7 +27,13 @@
         (112-143) | agreed (144-175) | disagreed (176-207) | missed
         (208-239).
 
-        Counters word: task count (0-63) | escrowed fees (64-255).
+        Counters word: task count (0-63) | escrowed fees (64-255); the
+        escrow includes the shares held for members whose slash is deferred.
+
+        Dispute word of a succeeded task of a tolerant model (0 otherwise):
+        the seats of each member whose slash is deferred (4 bits per member,
+        0-63; 0 for the others and once resolved) | end of the dispute
+        window (64-99) | share per agreeing seat (100-179).
 
         Committee words of a task: a bit string of the distinct members'
         addresses (160 bits each, in the order of their first seat) followed
@@ -47,7 +54,9 @@ MASK5: constant(uint256) = 2**5 - 1
 MASK4: constant(uint256) = 2**4 - 1
 
 # Progress word.
-MODEL_MASK: constant(uint256) = 2**32 - 1
+MODEL_MASK: constant(uint256) = 2**24 - 1
+TOLERANCE_SHIFT: constant(uint256) = 24
+MASK8: constant(uint256) = 2**8 - 1
 VERSION_SHIFT: constant(uint256) = 32
 VERSION_MASK: constant(uint256) = 2**24 - 1
 DRAW_SHIFT: constant(uint256) = 56
@@ -85,6 +94,10 @@ ONE_OPEN: constant(uint256) = 1 << OPEN_SHIFT
 ONE_AGREED: constant(uint256) = 1 << AGREED_SHIFT
 ONE_DISAGREED: constant(uint256) = 1 << DISAGREED_SHIFT
 ONE_MISSED: constant(uint256) = 1 << MISSED_SHIFT
+
+# Dispute word (a deferred member holds at most 7 seats: 4 bits).
+UNTIL_SHIFT: constant(uint256) = 64
+SHARE_SHIFT: constant(uint256) = 100
 
 # Counters word.
 COUNT_MASK: constant(uint256) = 2**64 - 1
@@ -151,7 +164,8 @@ def _pack_progress(
 ) -> uint256:
     """
     @notice The progress word of a task just created.
-    @param model_index The model's registry index.
+    @param model_index The model's registry index | its tolerance << 24
+           (as `ModelRegistry.activeIndexAndTolerance` returns it).
     @param version The parameter version.
     @param draw_block The draw block.
     @param commit_window Seconds, from the version.
@@ -215,6 +229,18 @@ def _model_index(progress: uint256) -> uint256:
     @return uint256 The registry index.
     """
     return progress & MODEL_MASK
+
+
+@internal
+@pure
+def _tolerance(progress: uint256) -> uint256:
+    """
+    @notice The agreement rule a task snapshotted from its model.
+    @param progress The progress word.
+    @return uint256 0 exact, else the most int8 steps a member's embedding
+            may differ from the accepted one in every coordinate.
+    """
+    return (progress >> TOLERANCE_SHIFT) & MASK8
 
 
 @internal
@@ -507,6 +533,57 @@ def _missed(ledger: uint256) -> uint256:
     @return uint256 The count.
     """
     return (ledger >> MISSED_SHIFT) & COUNTER_MASK
+
+
+# ---------------------------------------------------------------- disputes
+
+
+@internal
+@pure
+def _pack_dispute(seat_map: uint256, until: uint256, share: uint256) -> uint256:
+    """
+    @notice Packs a dispute word.
+    @param seat_map 4 bits per member: the seats of a member whose slash is
+           deferred (0 for the others).
+    @param until Unix time the dispute window ends.
+    @param share Wei per agreeing seat.
+    @return uint256 The dispute word.
+    """
+    return seat_map | (until << UNTIL_SHIFT) | (share << SHARE_SHIFT)
+
+
+@internal
+@pure
+def _deferred_seats(dispute: uint256, member: uint256) -> uint256:
+    """
+    @notice The seats of a member whose slash is still deferred.
+    @param dispute The dispute word.
+    @param member The member's index.
+    @return uint256 Its seats (0: nothing deferred for it).
+    """
+    return (dispute >> (SEAT_BITS * member)) & MASK4
+
+
+@internal
+@pure
+def _until(dispute: uint256) -> uint256:
+    """
+    @notice When a dispute window ends.
+    @param dispute The dispute word.
+    @return uint256 Unix time.
+    """
+    return (dispute >> UNTIL_SHIFT) & TIME_MASK
+
+
+@internal
+@pure
+def _share(dispute: uint256) -> uint256:
+    """
+    @notice The share per agreeing seat of a disputed task.
+    @param dispute The dispute word.
+    @return uint256 Wei.
+    """
+    return dispute >> SHARE_SHIFT
 
 
 # ---------------------------------------------------------------- counters

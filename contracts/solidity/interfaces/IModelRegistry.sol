@@ -17,6 +17,7 @@ interface IModelRegistry {
     event ModelDeprecated(bytes32 indexed model_id, address indexed caller);
     event ModelRegistered(bytes32 indexed model_id, address indexed publisher, uint8 kind, string manifest_uri);
     event ModelReinstated(bytes32 indexed model_id);
+    event ModelToleranceSet(bytes32 indexed model_id, uint8 tolerance);
     event OwnershipTransferStarted(address indexed previous_owner, address indexed new_owner);
     event OwnershipTransferred(address indexed previous_owner, address indexed new_owner);
 
@@ -25,11 +26,20 @@ interface IModelRegistry {
     /// @notice A model's active flag and compact index.
     function activeIndex(bytes32 model_id) external view returns (bool, uint256);
 
+    /// @notice A model's active flag, compact index and agreement rule.
+    function activeIndexAndTolerance(bytes32 model_id) external view returns (bool, uint256);
+
     /// @notice Rewrites a model's publisher, kind and manifest URI.
     function correctModel(bytes32 model_id, address publisher, uint8 kind, string calldata manifest_uri) external;
 
+    /// @notice Rewrites a model's agreement rule.
+    function correctTolerance(bytes32 model_id, uint8 tolerance) external;
+
     /// @notice Deprecates a model: no new task, registration or model list may use it from now on.
     function deprecateModel(bytes32 model_id) external;
+
+    /// @notice Whether two embedding outputs differ by at most `max_steps` int8 steps in every coordinate.
+    function embeddingsWithin(bytes calldata output, bytes calldata other, uint256 max_steps) external pure returns (bool);
 
     /// @notice Whether a model is registered and not deprecated.
     function isActive(bytes32 model_id) external view returns (bool);
@@ -48,8 +58,14 @@ interface IModelRegistry {
     /// @notice Registers a model package by its content hash.
     function registerModel(bytes32 model_id, uint8 kind, string calldata manifest_uri) external;
 
+    /// @notice Registers a model package with its agreement rule.
+    function registerModelWithTolerance(bytes32 model_id, uint8 kind, string calldata manifest_uri, uint8 tolerance) external;
+
     /// @notice Makes a deprecated model active again.
     function reinstateModel(bytes32 model_id) external;
+
+    /// @notice A model's agreement rule.
+    function toleranceOf(bytes32 model_id) external view returns (uint8);
 
     function transfer_ownership(address new_owner) external;
 }

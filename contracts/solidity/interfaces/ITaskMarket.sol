@@ -33,7 +33,9 @@ interface ITaskMarket {
         bytes32 result_hash;
     }
 
+    event AgreementProven(uint256 indexed task_id, address indexed agent, uint256 amount);
     event Committed(uint256 indexed task_id, address indexed agent);
+    event DeferredSettled(uint256 indexed task_id, address indexed agent, uint256 amount);
     event MinFeeSet(uint256 min_fee_per_agent);
     event OwnershipTransferStarted(address indexed previous_owner, address indexed new_owner);
     event OwnershipTransferred(address indexed previous_owner, address indexed new_owner);
@@ -41,6 +43,7 @@ interface ITaskMarket {
     event Paused(address account);
     event Revealed(uint256 indexed task_id, address indexed agent, bytes32 result_hash);
     event SlashAmountsSet(uint256 slash_missed, uint256 slash_wrong);
+    event SlashDeferred(uint256 indexed task_id, address indexed agent, uint256 seats, uint256 until);
     event SubmissionSkipped(uint256 indexed task_id, address indexed agent, uint8 reason);
     event TaskActivated(uint256 indexed task_id, address[] committee);
     event TaskCreated(uint256 indexed task_id, address indexed requester, bytes32 indexed model_id, uint256 fee, uint8 committee_size, uint8 quorum, bytes input, uint256[] parents, uint256 draw_block);
@@ -76,9 +79,12 @@ interface ITaskMarket {
     /// @notice Posts an inference task.
     function createTask(bytes32 model_id, bytes calldata input, uint8 committee_size, uint8 quorum, uint256[] calldata parents) external payable returns (uint256);
 
+    /// @notice When the dispute window of a member's deferred slash ends.
+    function deferredSlashUntil(uint256 task_id, address agent) external view returns (uint256);
+
     function eip712Domain() external view returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory);
 
-    /// @notice Fees held for tasks not yet finalized.
+    /// @notice Fees held for tasks not yet finalized, and the parts of fees held for members whose slash is deferred.
     function escrowed() external view returns (uint256);
 
     /// @notice Settles a task.
@@ -113,6 +119,9 @@ interface ITaskMarket {
     /// @notice The committee a task has, or will have when activated.
     function previewCommittee(uint256 task_id) external view returns (address[] memory);
 
+    /// @notice Shows that a member whose slash was deferred agreed within its model's tolerance.
+    function proveAgreement(uint256 task_id, address agent, bytes calldata output, bytes calldata member_output) external;
+
     function registry() external view returns (address);
 
     /// @notice An agent's record over finalized tasks.
@@ -137,6 +146,9 @@ interface ITaskMarket {
 
     /// @notice Sets the commit and reveal windows.
     function setWindows(uint256 commit_window_, uint256 reveal_window_) external;
+
+    /// @notice Slashes a member whose deferred slash nobody disproved.
+    function settleDeferred(uint256 task_id, address agent) external;
 
     function slash_missed() external view returns (uint256);
 
