@@ -30,6 +30,7 @@ from oracles.chain.contracts import Deployment
 from oracles.chain.keys import TEST_SCRYPT_N, create_keystore
 from oracles.chain.rpc import SyncRpcClient
 from oracles.chain.sender import send_sync
+from oracles.engine.compare import parse_rule, registry_tolerance
 from oracles.package import load_package
 
 ETHER = 10**18
@@ -90,19 +91,27 @@ class LocalNet:
         return self.deployment[contract].receipt_events(receipt)
 
     # --- setup ----------------------------------------------------------------------
-    def register_model(self, package_dir: str | Path, kind: int | None = None) -> bytes:
+    def register_model(
+        self, package_dir: str | Path, kind: int | None = None, tolerance: int | None = None
+    ) -> bytes:
+        """Register a package; ``tolerance`` (int8 steps) defaults to its manifest's rule."""
         package = load_package(package_dir)
         model_id = bytes.fromhex(package.model_id[2:])
         if not self.call("ModelRegistry", "isActive", model_id):
             kinds = {"embedding": 0, "classification": 1, "generation": 2}
-            self.send(
-                self.deployer,
-                "ModelRegistry",
-                "registerModel",
+            if tolerance is None:
+                tolerance = registry_tolerance(parse_rule(package.manifest))
+            args: tuple[Any, ...] = (
                 model_id,
                 kinds[package.kind] if kind is None else kind,
                 f"file://{Path(package_dir).resolve()}/manifest.json",
             )
+            if tolerance:
+                self.send(
+                    self.deployer, "ModelRegistry", "registerModelWithTolerance", *args, tolerance
+                )
+            else:
+                self.send(self.deployer, "ModelRegistry", "registerModel", *args)
         return model_id
 
     def add_agent(self, stake: int, models: list[bytes], gas_money: int = 10 * ETHER) -> AgentSetup:

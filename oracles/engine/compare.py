@@ -79,6 +79,12 @@ def parse_rule(manifest: dict[str, Any]) -> AgreementRule:
     raise PackageError(f"manifest.json: unknown or malformed agreement_rule {raw!r}")
 
 
+def registry_tolerance(rule: AgreementRule) -> int:
+    """The rule as ``ModelRegistry.registerModelWithTolerance`` takes it: 0 for exact,
+    else the most int8 steps two embedding outputs may differ by."""
+    return rule.max_steps if rule.rule == INT8_MAX_ABS_DIFF else 0
+
+
 def embedding_vector(output: bytes) -> np.ndarray | None:
     """The int8 vector of a canonical embedding output, or None if it is not one."""
     try:

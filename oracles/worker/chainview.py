@@ -134,6 +134,8 @@ class ChainReads(Protocol):
 
     async def accepted_hash(self, task_id: int) -> bytes: ...
 
+    async def deferred_until(self, task_id: int, agent: str) -> int: ...
+
     async def agent_of_signer(self, signer: str) -> str: ...
 
     async def model_active(self, model_id: bytes) -> bool: ...
@@ -239,6 +241,11 @@ class ChainView:
         """The result hash the task was finalized with (zero bytes without one)."""
         _, result_hash = await self._call("TaskMarket", "taskResult", task_id)
         return bytes(result_hash)
+
+    async def deferred_until(self, task_id: int, agent: str) -> int:
+        """When the dispute window of the agent's deferred slash on the task ends
+        (0: none deferred, or already proven or settled)."""
+        return int(await self._call("TaskMarket", "deferredSlashUntil", task_id, agent))
 
     async def agent_of_signer(self, signer: str) -> str:
         return to_checksum_address(await self._call("AgentStaking", "agentOfSigner", signer))

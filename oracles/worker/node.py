@@ -26,6 +26,7 @@ from oracles.chain.follower import LogFollower, open_db
 from oracles.chain.rpc import AsyncRpcClient
 from oracles.chain.sender import TxSender
 from oracles.cli_common import load_deployment
+from oracles.engine.compare import AgreementRule
 from oracles.errors import AgentnetError
 from oracles.worker.chainview import ChainReads, ChainView
 from oracles.worker.inference import Inference
@@ -123,7 +124,7 @@ class Worker:
                 Inference(self.models.engines, store, self.metrics, settings.max_batch),
                 submitter,
                 Seating(view, store, self.metrics, self.agent),
-                Settlement(view, store, self.metrics, self.agent, backoff),
+                Settlement(view, store, self.metrics, self.agent, backoff, rule_of=self._rule_of),
                 Pokes(view, store, self.agent, self.models.ids, backoff),
             )
             follower = self._follower = LogFollower(
@@ -224,6 +225,11 @@ class Worker:
         """A model is in: its waiting tasks can be computed now."""
         self.metrics.model_load_seconds.labels("0x" + model_id[:4].hex()).set(seconds)
         self._wake.set()
+
+    def _rule_of(self, model_id: bytes) -> AgreementRule | None:
+        """The agreement rule of a loaded model's package (for proofs of agreement)."""
+        rule = getattr(self.models.engines.get(model_id), "rule", None)
+        return rule if isinstance(rule, AgreementRule) else None
 
     def _reward_claimer(
         self, rpc: AsyncRpcClient, view: ChainReads, market: Contract

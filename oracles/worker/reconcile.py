@@ -16,6 +16,9 @@ and on every event:
 * reveal phase, committed, not revealed -> reveal (``revealBatch`` likewise);
 * ready to finalize -> ``finalize`` with the winning output, or empty when the rules
   allow it (:mod:`~.settlement`);
+* succeeded with a member's slash deferred (a tolerant model) -> ``proveAgreement``
+  when it is ours and our output is within the rule, ``settleDeferred`` once its
+  window ended (:mod:`~.settlement`);
 * an agent seen slashed whose draw weights no longer follow its stake -> ``poke``
   (:mod:`~.pokes`).
 
@@ -100,6 +103,8 @@ class Reconciler:
         active: list[tuple[TaskRow, Phase]] = []
         for row, phase in zip(rows, phases, strict=True):
             if phase.done:
+                if phase == Phase.SUCCEEDED and await self._disputed(row, head):
+                    continue
                 self.submissions.forget(row.task_id)
                 await self.settlement.record_outcome(row, phase)
             elif phase == Phase.WAITING:
@@ -131,6 +136,16 @@ class Reconciler:
             self.submissions.reveal(reveals)
         for agent in await self.pokes.due(self.submissions.held_pokes()):
             self.submissions.poke(agent)
+
+    async def _disputed(self, row: TaskRow, head: Head) -> bool:
+        """Send what a succeeded task's deferred slashes need; whether one is pending."""
+        dispute = await self.settlement.dispute(row, head)
+        if dispute.prove is not None and row.output is not None:
+            log.info("worker.prove_agreement", task_id=row.task_id)
+            self.submissions.prove(row, dispute.prove, row.output)
+        elif dispute.settle is not None:
+            self.submissions.settle_deferred(row, dispute.settle)
+        return dispute.pending
 
     def _start_inference(self, rows: list[TaskRow]) -> None:
         """Compute the rows in the background, one inference per model at a time, so

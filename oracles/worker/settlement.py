@@ -20,17 +20,28 @@ not seated) after about three back-offs (:mod:`~oracles.worker.turns`), each onl
 if the task is still open when it looks again. When the chain says a task
 succeeded or failed, the outcome is recorded locally.
 
+A succeeded task of a tolerant model (embeddings within K int8 steps) may end with
+members whose slash is deferred (``SlashDeferred``) for the dispute window. A worker
+whose own slash is deferred and whose stored output is within the package's rule of
+the accepted output proves it (``proveAgreement``: the agent is paid, not slashed);
+once a window has ended, the members that revealed the accepted hash settle what
+nobody proved (``settleDeferred``), in turns as for ``finalize``. The task's row stays
+open until no slash of its members is deferred.
+
 This module only decides; :mod:`~oracles.worker.submission` sends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 
-from oracles.protocol import MAX_OUTPUT_BYTES
+from oracles.engine.compare import AgreementRule, embedding_vector, outputs_agree
+from oracles.protocol import MAX_OUTPUT_BYTES, PROVABLE_EMBEDDING_DIM
 from oracles.worker.chainview import ChainReads, Head, Phase
 from oracles.worker.store import TaskRow, TaskStore
 from oracles.worker.telemetry import WorkerMetrics
@@ -39,8 +50,29 @@ from oracles.worker.turns import turn_wait
 log = structlog.get_logger("agentnet.worker")
 
 
+@dataclass(frozen=True)
+class Dispute:
+    """What a succeeded task still needs once finalized (nothing: record its outcome)."""
+
+    prove: bytes | None = None  # the accepted output, to prove our own against
+    settle: str | None = None  # a member whose deferred slash is due, ours to settle now
+    wait: bool = False  # a deferred slash whose window runs, or someone else's turn
+
+    @property
+    def pending(self) -> bool:
+        return self.prove is not None or self.settle is not None or self.wait
+
+
+# The agreement rule of a model this worker serves (None: not loaded, or no rule).
+RuleOf = Callable[[bytes], AgreementRule | None]
+
+
+def _no_rule(model_id: bytes) -> AgreementRule | None:
+    return None
+
+
 class Settlement:
-    """The finalize and outcome policy of one agent's worker."""
+    """The finalize, dispute and outcome policy of one agent's worker."""
 
     def __init__(
         self,
@@ -50,7 +82,9 @@ class Settlement:
         agent: str,
         finalize_backoff: float,
         clock: Callable[[], float] = time.time,
+        rule_of: RuleOf = _no_rule,
     ) -> None:
+        self.rule_of = rule_of
         self.view = view
         self.store = store
         self.metrics = metrics
@@ -80,6 +114,45 @@ class Settlement:
             return b"" if self._turn(row, "grace", dissent) else None
         revealers = [m.agent for m in task.members if m.revealed]
         return b"" if self._turn(row, "no_quorum", revealers) else None
+
+    async def dispute(self, row: TaskRow, head: Head) -> Dispute:
+        """For a succeeded task: prove our deferred slash wrong, settle one that is due,
+        or wait; nothing once no slash of its members is deferred."""
+        task = await self.view.task(row.task_id)
+        winner, seats = task.winner()
+        if winner is None or seats < task.quorum:
+            return Dispute()
+        dissent = list(
+            dict.fromkeys(m.agent for m in task.members if m.revealed and m.result_hash != winner)
+        )
+        if not dissent:  # the common case: every revealed hash agreed
+            return Dispute()
+        untils = await asyncio.gather(*(self.view.deferred_until(row.task_id, a) for a in dissent))
+        pending = {a: until for a, until in zip(dissent, untils, strict=True) if until}
+        if not pending:
+            return Dispute()
+        ours = pending.get(self.agent)
+        if ours is not None and head.timestamp < ours:
+            accepted = self.store.finalized_output(row.task_id)
+            if accepted is not None and self._provable(row, accepted):
+                return Dispute(prove=accepted)
+        due = sorted(a for a, until in pending.items() if head.timestamp >= until)
+        if due:
+            backers = list(dict.fromkeys(m.agent for m in task.members if m.result_hash == winner))
+            if self._turn(row, f"settle:{due[0]}", backers):
+                return Dispute(settle=due[0])
+        return Dispute(wait=True)
+
+    def _provable(self, row: TaskRow, accepted: bytes) -> bool:
+        """Whether our stored output is within the model's rule of the accepted one, in
+        the form the contract checks (canonical 384-d embeddings)."""
+        rule = self.rule_of(row.model_id)
+        if rule is None or row.output is None:
+            return False
+        vector = embedding_vector(accepted)
+        if vector is None or vector.size != PROVABLE_EMBEDDING_DIM:
+            return False
+        return outputs_agree(rule, accepted, row.output)
 
     def _turn(self, row: TaskRow, what: str, leaders: list[str]) -> bool:
         """Whether it is our turn to finalize (``leaders``: who goes first, in order)."""

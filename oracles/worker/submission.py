@@ -64,6 +64,10 @@ class Submissions(Protocol):
 
     def activate(self, row: TaskRow) -> None: ...
 
+    def prove(self, row: TaskRow, output: bytes, member_output: bytes) -> None: ...
+
+    def settle_deferred(self, row: TaskRow, agent: str) -> None: ...
+
     def poke(self, agent: str) -> None: ...
 
     def held_pokes(self) -> set[str]:
@@ -163,6 +167,15 @@ class Submitter:
 
     def activate(self, row: TaskRow) -> None:
         self._spawn("activate", [row], self.market.encode("activate", row.task_id))
+
+    def prove(self, row: TaskRow, output: bytes, member_output: bytes) -> None:
+        """``proveAgreement``: our output, within the model's tolerance of the accepted one."""
+        data = self.market.encode("proveAgreement", row.task_id, self.agent, output, member_output)
+        self._spawn("prove", [row], data)
+
+    def settle_deferred(self, row: TaskRow, agent: str) -> None:
+        """``settleDeferred``: a member's deferred slash nobody disproved in time."""
+        self._spawn("settle", [row], self.market.encode("settleDeferred", row.task_id, agent))
 
     def poke(self, agent: str) -> None:
         if self._closed or agent in self._pokes:

@@ -35,6 +35,7 @@ class ChainTask:
     committed: set[str] = field(default_factory=set)
     revealed: dict[str, bytes] = field(default_factory=dict)  # agent -> result hash
     accepted: bytes = ZERO
+    deferred: dict[str, int] = field(default_factory=dict)  # agent -> dispute window end
 
     def members(self) -> list[str]:
         return list(dict.fromkeys(self.committee))
@@ -130,6 +131,10 @@ class FakeChain:
     async def accepted_hash(self, task_id: int) -> bytes:
         return self.tasks[task_id].accepted
 
+    async def deferred_until(self, task_id: int, agent: str) -> int:
+        self.reads.append(("deferred_until", task_id))
+        return self.tasks[task_id].deferred.get(agent, 0)
+
     async def agent_of_signer(self, signer: str) -> str:
         return self.signers.get(signer, "0x" + "00" * 20)
 
@@ -197,6 +202,14 @@ class RecordedSubmissions:
 
     def activate(self, row: TaskRow) -> None:
         self._record("activate", [row])
+
+    def prove(self, row: TaskRow, output: bytes, member_output: bytes) -> None:
+        """Recorded as ``("prove", [task id], accepted output)``."""
+        self._record("prove", [row], output)
+
+    def settle_deferred(self, row: TaskRow, agent: str) -> None:
+        """Recorded as ``("settle", [task id], agent bytes)``."""
+        self._record("settle", [row], agent.encode())
 
     def poke(self, agent: str) -> None:
         self.sent.append(("poke", [], agent.encode()))

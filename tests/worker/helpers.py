@@ -350,7 +350,10 @@ class NetFactory:
         stakes: tuple[int, ...] = (1 * ETHER, 2 * ETHER, 3 * ETHER),
         models: tuple[str, ...] = ("embedding",),
         block_time: float = 1,
+        tolerant: bool = False,
     ) -> Net:
+        """A net whose models are registered exact, or (``tolerant``) with their
+        packages' agreement rules (embeddings: within one int8 step, proven on dispute)."""
         anvil = Anvil(block_time=block_time).start()
         try:
             workdir = self.root / f"net{len(self.made)}"
@@ -361,7 +364,8 @@ class NetFactory:
             anvil.stop()
             raise
         for m in models:
-            net.model_ids[m] = local.register_model(self.packages[m])
+            tolerance = None if tolerant else 0  # None: the manifest's rule
+            net.model_ids[m] = local.register_model(self.packages[m], tolerance=tolerance)
         for stake in stakes:
             local.add_agent(stake, list(net.model_ids.values()))
         local.cross_epoch()  # the agents can be drawn from the next epoch on

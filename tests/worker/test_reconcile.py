@@ -17,9 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oracles.chain.follower import open_db
+from oracles.engine.canonical import embedding_bytes
+from oracles.engine.compare import INT8_MAX_ABS_DIFF, AgreementRule
 from oracles.protocol import MAX_OUTPUT_BYTES, result_hash
 from oracles.worker.chainview import Head, Phase
 from oracles.worker.compose import compose
@@ -41,6 +44,7 @@ THEIRS = b'{"text":"THEIRS"}'
 DRAW = 10  # draw block of the tasks below (created in block 9)
 
 Sent = list[tuple[str, list[int], bytes | None]]
+RULES = {MODEL: AgreementRule(INT8_MAX_ABS_DIFF, 1)}  # the model's package: one int8 step
 
 
 class Upper:
@@ -146,7 +150,7 @@ def make_world(tmp_path: Path) -> Iterator[MakeWorld]:
             Inference({MODEL: Upper()}, store, metrics, max_batch=8),
             sent,
             Seating(chain, store, metrics, agent),
-            Settlement(chain, store, metrics, agent, BACKOFF, clock=clock),
+            Settlement(chain, store, metrics, agent, BACKOFF, clock=clock, rule_of=RULES.get),
             Pokes(chain, store, agent, {MODEL}, BACKOFF, clock=clock),
             clock=clock,
         )
@@ -599,3 +603,70 @@ def test_task_of_a_model_still_loading_waits_for_it_alone(make_world: MakeWorld)
     revealing.revealed[A] = result_hash(OURS)
     assert world.look() == [("commit", [1], None)]
     assert world.sent.rows[1].output == b'{"TEXT":"OURS"}'
+
+
+# --- deferred slashes of a tolerant model ----------------------------------------------
+
+
+def _embedding(first: int) -> bytes:
+    vector = np.zeros(384, dtype=np.int8)
+    vector[0] = first
+    return embedding_bytes(vector)
+
+
+def _finalized_with_our_slash_deferred(world: World, ours: bytes, accepted: bytes) -> ChainTask:
+    task = world.add(1)
+    world.computed(1, ours)
+    reveal_all(task, {A: result_hash(ours), B: result_hash(accepted), C: result_hash(accepted)})
+    task.phase, task.accepted = Phase.SUCCEEDED, result_hash(accepted)
+    task.deferred = {A: world.chain.head.timestamp + 60}
+    world.store.record_finalized(1, 1, result_hash(accepted), accepted, 30)
+    return task
+
+
+def test_member_one_step_off_proves_agreement_then_records_the_task(
+    make_world: MakeWorld,
+) -> None:
+    world = make_world(A)
+    accepted = _embedding(5)
+    task = _finalized_with_our_slash_deferred(world, _embedding(6), accepted)
+    assert world.look() == [("prove", [1], accepted)]
+    assert world.state(1) != "finalized"  # open until the proof is mined
+    task.deferred = {}  # mined: nothing deferred any more
+    assert world.look() == []
+    assert world.state(1) == "finalized"
+
+
+def test_member_two_steps_off_proves_nothing_and_a_backer_settles_after_the_window(
+    make_world: MakeWorld,
+) -> None:
+    liar_output, accepted = _embedding(7), _embedding(5)
+    ours = make_world(A)
+    _finalized_with_our_slash_deferred(ours, liar_output, accepted)
+    assert ours.look() == []  # not within the rule: nothing to prove, wait
+    assert ours.state(1) != "finalized"
+
+    backer = make_world(B)
+    task = backer.add(1)
+    backer.computed(1, accepted)
+    reveal_all(
+        task, {A: result_hash(liar_output), B: result_hash(accepted), C: result_hash(accepted)}
+    )
+    task.phase, task.accepted = Phase.SUCCEEDED, result_hash(accepted)
+    task.deferred = {A: backer.chain.head.timestamp + 60}
+    assert backer.look() == []  # the window runs
+    backer.chain.mine(60, seconds=1)
+    assert backer.look() == [("settle", [1], A.encode())]  # B backs the result: first turn
+    task.deferred = {}
+    assert backer.look() == []
+    assert backer.state(1) == "finalized"
+
+
+def test_exact_model_dissent_is_recorded_without_a_dispute(make_world: MakeWorld) -> None:
+    world = make_world(A)
+    task = world.add(1)
+    world.computed(1, OURS)
+    reveal_all(task, {A: result_hash(OURS), B: result_hash(THEIRS), C: result_hash(THEIRS)})
+    task.phase, task.accepted = Phase.SUCCEEDED, result_hash(THEIRS)
+    assert world.look() == []  # slashed at finalize: nothing deferred, nothing to send
+    assert world.state(1) == "finalized"
