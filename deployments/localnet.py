@@ -30,7 +30,7 @@ from oracles.chain.contracts import Deployment
 from oracles.chain.keys import TEST_SCRYPT_N, create_keystore
 from oracles.chain.rpc import SyncRpcClient
 from oracles.chain.sender import send_sync
-from oracles.engine.compare import parse_rule, registry_tolerance
+from oracles.engine.compare import package_tolerance
 from oracles.package import load_package
 
 ETHER = 10**18
@@ -100,7 +100,7 @@ class LocalNet:
         if not self.call("ModelRegistry", "isActive", model_id):
             kinds = {"embedding": 0, "classification": 1, "generation": 2}
             if tolerance is None:
-                tolerance = registry_tolerance(parse_rule(package.manifest))
+                tolerance = package_tolerance(package.manifest)
             args: tuple[Any, ...] = (
                 model_id,
                 kinds[package.kind] if kind is None else kind,

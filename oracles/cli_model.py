@@ -78,7 +78,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def cmd_register(args: argparse.Namespace) -> int:
     """Register the package's model id with its kind and manifest URI (idempotent)."""
-    from oracles.engine.compare import parse_rule, registry_tolerance
+    from oracles.engine.compare import package_tolerance
     from oracles.package import load_package
 
     package = load_package(args.package)
@@ -93,7 +93,7 @@ def cmd_register(args: argparse.Namespace) -> int:
         raise UsageError(f"{package.model_id} was deprecated on this chain; export a new package")
     uri = args.manifest_uri or (args.package.resolve() / "manifest.json").as_uri()
     account = load_account(args.keystore, args.password_file)
-    tolerance = registry_tolerance(parse_rule(package.manifest))
+    tolerance = package_tolerance(package.manifest)
     if tolerance:  # the manifest's agreement rule, so that a near miss can be proven
         receipt = chain.send(
             account,

@@ -30,6 +30,7 @@ import numpy as np
 
 from oracles.engine.canonical import dumps
 from oracles.package import PackageError
+from oracles.protocol import ModelKind, registry_tolerance
 
 RULE_VERSION = "agreement-rule/1"
 EXACT = "exact"
@@ -79,10 +80,12 @@ def parse_rule(manifest: dict[str, Any]) -> AgreementRule:
     raise PackageError(f"manifest.json: unknown or malformed agreement_rule {raw!r}")
 
 
-def registry_tolerance(rule: AgreementRule) -> int:
-    """The rule as ``ModelRegistry.registerModelWithTolerance`` takes it: 0 for exact,
-    else the most int8 steps two embedding outputs may differ by."""
-    return rule.max_steps if rule.rule == INT8_MAX_ABS_DIFF else 0
+def package_tolerance(manifest: dict[str, Any]) -> int:
+    """The ModelRegistry tolerance of a package (``registerModelWithTolerance``): its
+    manifest's rule, as :func:`oracles.protocol.registry_tolerance` maps it."""
+    rule = parse_rule(manifest)
+    kind = ModelKind[str(manifest.get("kind", "embedding")).upper()]
+    return registry_tolerance(rule.rule, rule.max_steps, kind)
 
 
 def embedding_vector(output: bytes) -> np.ndarray | None:
