@@ -76,49 +76,33 @@ def shifted(output: bytes, steps: int) -> bytes:
     return embedding_bytes(moved.astype(np.int8))
 
 
-def off_by_engines(steps: int) -> Callable[[Settings], Loader]:
+def wrapped_engines(wrap: Callable[[Runner], Runner]) -> Callable[[Settings], Loader]:
+    """The worker's engine loader, each engine wrapped by ``wrap``."""
+
     def engines(settings: Settings) -> Loader:
         load = engine_loader(settings)
 
-        def off(folder: str, model_id: bytes) -> Loaded:
+        def wrapped(folder: str, model_id: bytes) -> Loaded:
             loaded = load(folder, model_id)
-            return replace(loaded, runner=OffBySteps(loaded.runner, steps))
+            return replace(loaded, runner=wrap(loaded.runner))
 
-        return off
+        return wrapped
 
     return engines
 
 
-def lying_engines(settings: Settings) -> Loader:
-    load = engine_loader(settings)
-
-    def lying(folder: str, model_id: bytes) -> Loaded:
-        loaded = load(folder, model_id)
-        return replace(loaded, runner=WrongOutput(loaded.runner))
-
-    return lying
-
-
-def unsendable_engines(settings: Settings) -> Loader:
-    load = engine_loader(settings)
-
-    def unsendable(folder: str, model_id: bytes) -> Loaded:
-        loaded = load(folder, model_id)
-        return replace(loaded, runner=UnsendableOutput(loaded.runner))
-
-    return unsendable
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the liar; with ``--unsendable`` first, the one whose outputs are too long."""
+    """Run the liar; with ``--unsendable`` first, the one whose outputs are too long;
+    with ``--off-by N`` first, the one whose embeddings are N steps off."""
     given = list(sys.argv[1:] if argv is None else argv)
-    engines: Callable[[Settings], Loader] = lying_engines
+    wrap: Callable[[Runner], Runner] = WrongOutput
     if given[:1] == ["--unsendable"]:
-        given, engines = given[1:], unsendable_engines
+        given, wrap = given[1:], UnsendableOutput
     elif given[:1] == ["--off-by"]:
-        given, engines = given[2:], off_by_engines(int(given[1]))
+        steps = int(given[1])
+        given, wrap = given[2:], lambda engine: OffBySteps(engine, steps)
     args = build_parser(["worker"]).parse_args(["worker", *given])
-    return run_worker(resolve(flags_of(args), args.config), engines)
+    return run_worker(resolve(flags_of(args), args.config), wrapped_engines(wrap))
 
 
 if __name__ == "__main__":
