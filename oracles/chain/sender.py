@@ -34,11 +34,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from eth_abi.abi import decode
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
@@ -50,69 +48,16 @@ from oracles.chain.errors import (
     TransactionFailed,
     TransactionNotMined,
 )
+from oracles.chain.fees import GWEI, FeePolicy, SentTx
+from oracles.chain.reverts import is_revert, revert_reason
 from oracles.chain.rpc import AsyncRpcClient
+
+__all__ = ["GWEI", "FeePolicy", "SentTx", "TxSender", "revert_reason", "send_sync"]
 
 log = structlog.get_logger(__name__)
 
-GWEI = 10**9
-_ERROR_SELECTOR = bytes.fromhex("08c379a0")
-_PANIC_SELECTOR = bytes.fromhex("4e487b71")
 _NONCE_ERRORS = ("nonce too low", "already used", "underpriced", "nonce has already been")
 _KNOWN_ERRORS = ("already known", "known transaction", "already imported")
-
-
-@dataclass
-class FeePolicy:
-    """Knobs of the fee policy described in the module docstring."""
-
-    base_fee_multiplier: int = 2
-    fallback_priority_fee: int = 1 * GWEI
-    bump_after_blocks: int = 3
-    max_bumps: int = 5
-    max_fee_cap: int | None = None
-    gas_margin_percent: int = 20
-    fee_cache_seconds: float = 1.0
-
-    @staticmethod
-    def bumped(fee: int) -> int:
-        """``fee`` raised by 12.5%, plus 1 wei."""
-        return fee * 1125 // 1000 + 1
-
-
-@dataclass(frozen=True)
-class SentTx:
-    """What was broadcast: one record per hash (the first send and each replacement)."""
-
-    tx_hash: str
-    nonce: int
-    max_fee: int
-    priority_fee: int
-    attempt: int
-    raw: str = field(repr=False, default="")
-
-
-def revert_reason(exc: RpcError) -> str | None:
-    """The revert reason of an ``eth_call``/``eth_estimateGas`` error, when there is one."""
-    data = exc.data
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        raw = bytes.fromhex(data[2:])
-        try:
-            if raw[:4] == _ERROR_SELECTOR:
-                return str(decode(["string"], raw[4:])[0])
-            if raw[:4] == _PANIC_SELECTOR:
-                return f"panic 0x{decode(['uint256'], raw[4:])[0]:02x}"
-        except Exception:
-            pass
-    message = exc.rpc_message
-    if ":" in message and "revert" in message.lower():
-        return message.split(":", 1)[1].strip()
-    return None
-
-
-def _is_revert(exc: RpcError) -> bool:
-    return exc.code == 3 or "revert" in exc.rpc_message.lower()
 
 
 class TxSender:
@@ -208,7 +153,7 @@ class TxSender:
         try:
             out = await self.rpc.call("eth_call", [self._call_obj(to, data, value), block])
         except RpcError as exc:
-            if _is_revert(exc):
+            if is_revert(exc):
                 raise SimulationReverted(revert_reason(exc), str(exc.data)) from None
             raise
         return bytes.fromhex(str(out)[2:])
@@ -218,7 +163,7 @@ class TxSender:
         try:
             gas = int(await self.rpc.call("eth_estimateGas", [self._call_obj(to, data, value)]), 16)
         except RpcError as exc:
-            if _is_revert(exc):
+            if is_revert(exc):
                 raise SimulationReverted(revert_reason(exc), str(exc.data)) from None
             raise
         return gas * (100 + self.fees.gas_margin_percent) // 100
