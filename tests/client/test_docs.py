@@ -19,13 +19,18 @@ from oracles.client.outputs import decode_classification, decode_embedding
 from tests.client.conftest import ClientNet
 from tests.worker.helpers import expected
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "client.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "client.md"
 
 
-def example() -> str:
-    match = re.search(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert match is not None, "docs/client.md has no python example"
+def example(path: Path = DOC) -> str:
+    match = re.search(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    assert match is not None, f"{path.name} has no python example"
     return match.group(1)
+
+
+def test_the_readme_shows_the_same_example() -> None:
+    assert example(ROOT / "README.md") == example()
 
 
 def test_the_docs_example_runs(network: ClientNet, tmp_path: Path) -> None:
