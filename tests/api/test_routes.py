@@ -103,6 +103,7 @@ def test_list_filters_and_cursor_pagination(network: Network) -> None:
 
 def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
     # Other tests may have just posted tasks: let them settle and the indexer catch up.
+    # The chain is read after the index: when both agree, nothing moved in between.
     deadline = time.time() + 60
     while True:
         agents = get(f"{network.url}/api/agents")["items"]
@@ -110,15 +111,26 @@ def test_agents_leaderboard_earnings_from_events(network: Network) -> None:
             a["address"]: int(network.net.call("TaskMarket", "claimable", a["address"]))
             for a in agents
         }
-        if all(_owed(a) == claimable[a["address"]] for a in agents):
+        reputation = {
+            a["address"]: dict(
+                zip(
+                    ("agreed", "disagreed", "missed"),
+                    network.net.call("TaskMarket", "reputation", a["address"]),
+                    strict=True,
+                )
+            )
+            for a in agents
+        }
+        if all(
+            _owed(a) == claimable[a["address"]] and a["reputation"] == reputation[a["address"]]
+            for a in agents
+        ):
             break
-        assert time.time() < deadline, (agents, claimable)
+        assert time.time() < deadline, (agents, claimable, reputation)
         time.sleep(1)
     owners = {a.owner.address for a in network.net.agents}
     assert {a["address"] for a in agents} == owners
     for a in agents:
-        agreed, disagreed, missed = network.net.call("TaskMarket", "reputation", a["address"])
-        assert a["reputation"] == {"agreed": agreed, "disagreed": disagreed, "missed": missed}
         assert int(a["stake"]) == int(network.net.call("AgentStaking", "stakeOf", a["address"]))
         assert a["paid_seats"] >= a["reputation"]["agreed"]  # a task pays each agreeing seat
     for worker in network.workers:
