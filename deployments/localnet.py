@@ -98,12 +98,11 @@ class LocalNet:
         package = load_package(package_dir)
         model_id = bytes.fromhex(package.model_id[2:])
         if not self.call("ModelRegistry", "isActive", model_id):
-            kinds = {"embedding": 0, "classification": 1, "generation": 2}
             if tolerance is None:
                 tolerance = package_tolerance(package.manifest)
             args: tuple[Any, ...] = (
                 model_id,
-                kinds[package.kind] if kind is None else kind,
+                package.kind_code if kind is None else kind,
                 f"file://{Path(package_dir).resolve()}/manifest.json",
             )
             if tolerance:

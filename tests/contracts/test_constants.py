@@ -57,12 +57,7 @@ def _probe_source() -> str:
 
 @pytest.fixture(scope="module")
 def probe():  # type: ignore[no-untyped-def]
-    source = ROOT / "tests" / "contracts" / "_constants_probe.vy"
-    source.write_text(_probe_source())
-    try:
-        return boa.load(str(source))
-    finally:
-        source.unlink()
+    return boa.loads(_probe_source())  # imports resolve from the repository root
 
 
 def test_python_constants_match_the_contracts(probe) -> None:  # type: ignore[no-untyped-def]

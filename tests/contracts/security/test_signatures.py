@@ -8,6 +8,7 @@ from eth_utils import keccak
 
 from deployments.boa_chain import mine
 from deployments.boa_deploy import load_partial
+from deployments.plan import constructor_args
 from tests.contracts.conftest import DEFAULT_OUTPUT
 from tests.contracts.utils.draws import move_to_draws
 from tests.contracts.utils.protocol import (
@@ -78,16 +79,8 @@ def test_commit_signature_for_another_contract_is_rejected(
     # A second market over the same staking. Tasks of the same id created in the
     # same block draw the same committee in both: a signature for one is void on
     # the other.
-    other = load_partial("TaskMarket").deploy(
-        registry.address,
-        staking.address,
-        params.min_fee_per_agent,
-        params.commit_window,
-        params.reveal_window,
-        params.slash_missed,
-        params.slash_wrong,
-        params.grace_period,
-    )
+    addresses = {"ModelRegistry": registry.address, "AgentStaking": staking.address}
+    other = load_partial("TaskMarket").deploy(*constructor_args("TaskMarket", params, addresses))
     keys = agents[0]
     task_id = market.task_count() + 1
     assert other.task_count() + 1 == task_id

@@ -78,6 +78,16 @@ def _dissent(market, create_task, members, play, model, outputs, size=3, quorum=
 # ---------------------------------------------------------------- the two outcomes
 
 
+def _nothing_pending(market, params, task_id, agent):
+    """No slash of ``agent`` is held on the task: neither a proof nor, after the window, a
+    settlement is taken."""
+    with boa.reverts(NOT_PENDING):
+        market.proveAgreement(task_id, agent, A, ONE_STEP)
+    boa.env.time_travel(seconds=params.grace_period)
+    with boa.reverts(NOT_PENDING):
+        market.settleDeferred(task_id, agent)
+
+
 def test_one_step_member_is_held_then_paid_never_slashed(
     market, staking, create_task, members, play, tolerant_model, stranger, requester, params
 ):
@@ -245,11 +255,7 @@ def test_exact_model_still_slashes_at_finalize(
     assert market.openTasks(c) == 0
     assert market.escrowed() == 0
     assert market.treasury_balance() == fee - 2 * (fee // 2)
-    with boa.reverts(NOT_PENDING):
-        market.proveAgreement(task_id, c, A, ONE_STEP)
-    boa.env.time_travel(seconds=params.grace_period)
-    with boa.reverts(NOT_PENDING):
-        market.settleDeferred(task_id, c)
+    _nothing_pending(market, params, task_id, c)
 
 
 def test_finalize_gas_of_the_common_path_does_not_depend_on_the_rule(
@@ -370,11 +376,7 @@ def test_failed_task_defers_nothing(
     assert events(market, "SlashDeferred") == []
     assert market.claimable(requester) >= fee
     assert all(market.openTasks(m) == 0 for m in (a, b, c))
-    with boa.reverts(NOT_PENDING):
-        market.proveAgreement(task_id, b, A, ONE_STEP)
-    boa.env.time_travel(seconds=params.grace_period)
-    with boa.reverts(NOT_PENDING):
-        market.settleDeferred(task_id, b)
+    _nothing_pending(market, params, task_id, b)
 
 
 def test_non_canonical_and_other_shapes_cannot_prove(
